@@ -1,0 +1,96 @@
+# pollux: make [BOARD=x86_64] [CONFIG=config.h] [OUT=pollux] [BEARSSL_SRC=dir]
+# Honours CC CFLAGS LDFLAGS DESTDIR PREFIX from outside (OpenWrt and Buildroot pass them).
+
+BOARD  ?= x86_64
+CONFIG ?= config.h
+OUT    ?= pollux
+PREFIX ?= /usr/local
+HOSTCC ?= cc
+STRIP  ?= strip
+
+# make's built-in default CC gives way to the board's compiler; CC=... from outside wins
+ifeq ($(origin CC),default)
+undefine CC
+endif
+ifeq ($(origin AR),default)
+undefine AR
+endif
+include boards/$(BOARD).mk
+AR ?= ar
+
+CONFNAME := $(basename $(notdir $(CONFIG)))
+B        := build/$(BOARD)/$(CONFNAME)
+BB       := build/$(BOARD)/bearssl
+BEARSSL_SRC ?= build/src/bearssl
+BSSL_LIB := $(BB)/libbearssl.a
+
+WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+DEFS     := -D_GNU_SOURCE
+SIZEFL   := -ffunction-sections -fdata-sections
+ALLCFLAGS = $(WARN) $(DEFS) $(OPTFLAGS) $(SIZEFL) -I$(BEARSSL_SRC)/inc $(CFLAGS)
+ALLLDFLAGS = $(OPTFLAGS) $(LDSTATIC) -Wl,--gc-sections $(LDFLAGS)
+
+SRCS := $(wildcard src/*.c)
+OBJS := $(patsubst src/%.c,$(B)/%.o,$(SRCS))
+
+.PHONY: all run test clean install fuzz deps-build FORCE
+all: $(OUT)
+
+$(OUT): $(OBJS) $(BSSL_LIB) $(B)/confcheck.ok
+	$(CC) $(ALLLDFLAGS) -o $@ $(OBJS) $(BSSL_LIB) $(LDLIBS)
+	$(STRIP) $@
+
+$(B)/%.o: src/%.c $(B)/flags | $(B)/.dir
+	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+
+# objects are rebuilt when the compiler or its flags change
+$(B)/flags: FORCE | $(B)/.dir
+	@echo '$(CC) $(ALLCFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALLCFLAGS)' >$@
+
+# only conf.c sees the user's config.h
+$(B)/conf.o: CFLAGS += -DCONFIG_FILE='"$(abspath $(CONFIG))"'
+$(B)/conf.o: $(CONFIG)
+
+# a broken table fails the build here, with a message naming the entry
+$(B)/confcheck: src/conf.c src/*.h $(CONFIG) | $(B)/.dir
+	$(HOSTCC) $(WARN) $(DEFS) -DCONF_CHECK -DCONFIG_FILE='"$(abspath $(CONFIG))"' -o $@ src/conf.c src/util.c
+$(B)/confcheck.ok: $(B)/confcheck
+	$(B)/confcheck $(CONFIG)
+	@touch $@
+
+$(B)/.dir:
+	@mkdir -p $(B) && touch $@
+
+$(BEARSSL_SRC)/inc/bearssl.h:
+	@mkdir -p $(dir $(BEARSSL_SRC))
+	boards/bearssl.sh $(BEARSSL_SRC)
+
+$(BSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h
+	$(MAKE) -f boards/bearssl.mk SRC=$(BEARSSL_SRC) OUTDIR=$(BB) CC="$(CC)" \
+		CFLAGS="$(OPTFLAGS) $(SIZEFL) $(BSSL_CFLAGS) $(CFLAGS)"
+
+deps-build:
+	@boards/deps.sh build
+
+# the README's first command: deps, build, demo backends, pollux in the foreground
+run:
+	@boards/deps.sh run
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh ./$(OUT)
+
+# the README's second command: every test, ending with "N passed, N failed"
+test:
+	@boards/deps.sh test
+	@tests/run
+
+fuzz:
+	@tests/run fuzz
+
+install: $(OUT)
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(OUT) $(DESTDIR)$(PREFIX)/sbin/pollux
+
+clean:
+	rm -rf build pollux
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,6 @@
+# asan: a test profile, not a board. glibc (musl has no sanitizer runtime), clang,
+# AddressSanitizer and UndefinedBehaviorSanitizer, not stripped.
+CC       := clang
+OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDSTATIC :=
+STRIP    := true

@@ -1,0 +1,54 @@
+/*
+ * pollux configuration: the only file a user edits. Everything is fixed at compile
+ * time; a mistake in a table fails the build with a message naming the entry.
+ * Settings come in the order people change them. Units are in the comments.
+ */
+
+/* ---- pools: name each, then list its backends ---------------------------------- */
+enum pool_name { POOL_WEB, POOL_API, NPOOLS };
+
+static const struct conf_pool pools[] = {
+	/* pool              name          policy */
+	[POOL_WEB] = { .name = "web", .policy = LB_ROUND_ROBIN },
+	[POOL_API] = { .name = "api", .policy = LB_ROUND_ROBIN },
+};
+
+static const struct conf_backend backends[] = {
+	/* pool               address             port          weight */
+	{ .pool = POOL_WEB, .addr = "127.0.0.1", .port = 9001, .weight = 1 },
+	{ .pool = POOL_WEB, .addr = "127.0.0.1", .port = 9002, .weight = 1 },
+	{ .pool = POOL_API, .addr = "127.0.0.1", .port = 9003, .weight = 1 },
+};
+
+/* ---- routes: first match wins ---------------------------------------------------- */
+/* host: NULL (any), "name" or "*.suffix" (port ignored). prefix: on segment
+ * boundaries, "/api/" matches /api, /api/x and /api?q, never /apix.
+ * R_STRIP removes the prefix: /api/x?q=1 reaches the backend as /x?q=1. */
+static const struct route_rule routes[] = {
+	/* host           prefix             pool               flags */
+	{ .host = NULL, .prefix = "/api/", .pool = POOL_API, .flags = R_STRIP },
+	{ .host = NULL, .prefix = "/",     .pool = POOL_WEB },
+};
+
+/* ---- listeners ------------------------------------------------------------------- */
+static const struct conf_listener listeners[] = {
+	/* address            port */
+	{ .addr = "127.0.0.1", .port = 8080 },
+	/* 127.0.0.1:8443 is reserved for the TLS listener */
+};
+
+/* ---- limits ---------------------------------------------------------------------- */
+#define SLOTS            256     /* client connections open at once */
+#define UP_SLOTS         256     /* backend connections, busy and idle */
+#define BUF_BYTES        16384   /* bytes, per direction, per client connection */
+#define MAX_FIELDS       64      /* header fields per request or response */
+#define IDLE_PER_BACKEND 8       /* idle keep-alive connections kept per backend */
+
+/* ---- timeouts, in milliseconds --------------------------------------------------- */
+#define T_HEADER         10000   /* client: whole request head */
+#define T_IDLE           60000   /* client: idle keep-alive between requests */
+#define T_CONNECT        5000    /* backend: connect (504 when it expires) */
+#define T_FIRST_BYTE     60000   /* backend: request sent to first response byte (504) */
+#define T_BODY           60000   /* either side: no progress while a body moves */
+#define T_UP_IDLE        30000   /* backend: idle keep-alive connection kept */
+#define T_DOWN           10000   /* backend: left out after a failed connect */

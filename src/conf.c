@@ -1,0 +1,167 @@
+/*
+ * conf.c: the one file that includes the user's config.h. It checks the limits with
+ * #error and _Static_assert, instantiates every config-sized array (slots, buffers,
+ * poll table), and publishes all of it as `conf`. Built with -DCONF_CHECK it becomes
+ * a host program the Makefile runs before linking: it checks each table entry and
+ * fails the build with a message naming the entry, so a broken table never boots.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "fwd.h"
+#include "http.h"
+#include "loop.h"
+#include "pool.h"
+#include "upstream.h"
+#include "util.h"
+
+#include CONFIG_FILE
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- limits that must hold at compile time ---------------------------------------- */
+#if !defined(SLOTS) || !defined(UP_SLOTS) || !defined(BUF_BYTES) || !defined(MAX_FIELDS)
+#error "config.h: SLOTS, UP_SLOTS, BUF_BYTES and MAX_FIELDS must be defined"
+#endif
+#if !defined(T_HEADER) || !defined(T_IDLE) || !defined(T_CONNECT) || !defined(T_FIRST_BYTE) \
+    || !defined(T_BODY) || !defined(T_UP_IDLE) || !defined(T_DOWN)
+#error "config.h: every T_* timeout must be defined (milliseconds)"
+#endif
+_Static_assert(SLOTS >= 1 && SLOTS <= 60000, "config.h: SLOTS must be 1..60000");
+_Static_assert(UP_SLOTS >= 1 && UP_SLOTS <= 60000, "config.h: UP_SLOTS must be 1..60000");
+_Static_assert(BUF_BYTES >= 4096 && BUF_BYTES <= 65535,
+    "config.h: BUF_BYTES must be 4096..65535 (a head must fit one buffer)");
+_Static_assert(MAX_FIELDS >= 8 && MAX_FIELDS <= 250, "config.h: MAX_FIELDS must be 8..250");
+_Static_assert(IDLE_PER_BACKEND >= 0 && IDLE_PER_BACKEND <= 64,
+    "config.h: IDLE_PER_BACKEND must be 0..64");
+_Static_assert(NELEM(listeners) >= 1, "config.h: at least one listener");
+_Static_assert(NELEM(routes) >= 1 && NELEM(routes) <= 255, "config.h: 1..255 routes");
+_Static_assert(NELEM(backends) >= 1 && NELEM(backends) <= 1024, "config.h: 1..1024 backends");
+_Static_assert(NELEM(pools) == NPOOLS, "config.h: the pools table must name every pool of "
+    "enum pool_name, in order");
+_Static_assert(BUF_BYTES > FWD_GROWTH * 4, "config.h: BUF_BYTES too small for head rewrites");
+_Static_assert(T_HEADER > 0 && T_IDLE > 0 && T_CONNECT > 0 && T_FIRST_BYTE > 0 && T_BODY > 0
+    && T_UP_IDLE > 0 && T_DOWN > 0, "config.h: timeouts must be positive (milliseconds)");
+
+#define NPFD (NELEM(listeners) + SLOTS + UP_SLOTS)
+
+#ifndef CONF_CHECK
+/* ---- storage ---------------------------------------------------------------------- */
+static struct conn conn_tab[SLOTS];
+static char conn_mem[(size_t)SLOTS * 2 * BUF_BYTES];
+static struct up up_tab[UP_SLOTS];
+static struct up *idle_tab[NELEM(backends) * (IDLE_PER_BACKEND ? IDLE_PER_BACKEND : 1)];
+static uint8_t nidle_tab[NELEM(backends)];
+static struct pool_be be_tab[NELEM(backends)];
+static struct pollfd pfd_tab[NPFD];
+static struct loop_own own_tab[NPFD];
+static struct http_field field_tab[MAX_FIELDS];
+
+const struct conf conf = {
+	.listeners = listeners, .nlisteners = NELEM(listeners),
+	.pools = pools, .npools = NELEM(pools),
+	.backends = backends, .nbackends = NELEM(backends),
+	.routes = routes, .nroutes = NELEM(routes),
+	.nconns = SLOTS, .nups = UP_SLOTS, .npfd = NPFD,
+	.buf_len = BUF_BYTES, .max_fields = MAX_FIELDS, .idle_per_backend = IDLE_PER_BACKEND,
+	.t_header = T_HEADER, .t_idle = T_IDLE, .t_connect = T_CONNECT,
+	.t_first_byte = T_FIRST_BYTE, .t_body = T_BODY, .t_up_idle = T_UP_IDLE,
+	.t_down = T_DOWN,
+	.conns = conn_tab, .conn_mem = conn_mem, .ups = up_tab, .idle = idle_tab,
+	.nidle = nidle_tab, .be = be_tab, .pfd = pfd_tab, .own = own_tab, .fields = field_tab,
+};
+#else
+/* ---- the build-time table check --------------------------------------------------- */
+static int nerr;
+
+static void
+bad(const char *table, unsigned i, const char *what)
+{
+	fprintf(stderr, "config.h: %s[%u]: %s\n", table, i, what);
+	nerr++;
+}
+
+static size_t
+route_growth(const struct route_rule *r)
+{
+	size_t n = 0;
+
+	for (const char *const *l = r->add; l && *l; l++)
+		n += strlen(*l) + 2;
+	return n;
+}
+
+static void
+check_routes(void)
+{
+	for (unsigned i = 0; i < NELEM(routes); i++) {
+		const struct route_rule *r = &routes[i];
+		if (!r->prefix || r->prefix[0] != '/')
+			bad("routes", i, "prefix must start with '/'");
+		if (r->pool >= NPOOLS)
+			bad("routes", i, "pool does not name a pool");
+		if (r->host && (!r->host[0] || strchr(r->host, ':') || strchr(r->host, '/')))
+			bad("routes", i, "host must be a name or *.suffix, without port");
+		if (route_growth(r) + FWD_GROWTH > BUF_BYTES / 4)
+			bad("routes", i, "added header lines too long for BUF_BYTES");
+		for (const char *const *l = r->add; l && *l; l++)
+			if (!strchr(*l, ':') || strchr(*l, '\r') || strchr(*l, '\n'))
+				bad("routes", i, "an added line must be \"Name: value\" on one line");
+	}
+}
+
+static void
+check_backends(void)
+{
+	union addr a;
+
+	for (unsigned i = 0; i < NELEM(backends); i++) {
+		const struct conf_backend *b = &backends[i];
+		if (b->pool >= NPOOLS)
+			bad("backends", i, "pool does not name a pool");
+		if (!b->addr || util_addr(&a, b->addr, b->port) < 0)
+			bad("backends", i, "address must be a numeric IPv4 or IPv6 address");
+		if (b->port == 0)
+			bad("backends", i, "port must be set");
+		if (b->weight == 0)
+			bad("backends", i, "weight must be 1..255");
+	}
+	for (unsigned p = 0; p < NPOOLS; p++) {
+		unsigned n = 0;
+		for (unsigned i = 0; i < NELEM(backends); i++)
+			n += backends[i].pool == p;
+		if (n == 0)
+			bad("pools", p, "pool has no backend");
+		if (!pools[p].name)
+			bad("pools", p, "pool has no name");
+	}
+}
+
+static void
+check_listeners(void)
+{
+	union addr a;
+
+	for (unsigned i = 0; i < NELEM(listeners); i++)
+		if (!listeners[i].addr || util_addr(&a, listeners[i].addr, listeners[i].port) < 0
+		    || listeners[i].port == 0)
+			bad("listeners", i, "needs a numeric address and a port");
+}
+
+int
+main(int argc, char **argv)
+{
+	check_routes();
+	check_backends();
+	check_listeners();
+	if (nerr) {
+		fprintf(stderr, "%s: %d error(s); fix the table entries named above\n",
+		    argc > 1 ? argv[1] : "config.h", nerr);
+		return 1;
+	}
+	return 0;
+}
+#endif

@@ -1,0 +1,70 @@
+/*
+ * conf.h: the typed view of the build's configuration. Only conf.c includes config.h;
+ * every other file sees the tables, limits and config-sized storage through `conf`.
+ */
+#ifndef POLLUX_CONF_H
+#define POLLUX_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "route.h"
+
+enum lb_policy { LB_ROUND_ROBIN, LB_LEAST_CONN, LB_IP_HASH };
+
+struct conf_listener {
+	const char *addr;           /* numeric IPv4 or IPv6 address */
+	uint16_t port;
+	uint8_t tls;                /* reserved for the TLS listener */
+};
+
+struct conf_pool {
+	const char *name;           /* for logs and stats */
+	uint8_t policy;             /* enum lb_policy */
+};
+
+struct conf_backend {
+	uint8_t pool;               /* index into the pool table */
+	const char *addr;           /* numeric IPv4 or IPv6 address */
+	uint16_t port;
+	uint8_t weight;             /* 1..255 */
+	uint8_t backup;             /* only used while every primary is down */
+};
+
+struct conn;
+struct up;
+struct pollfd;
+struct loop_own;
+
+struct conf {
+	const struct conf_listener *listeners;
+	const struct conf_pool *pools;
+	const struct conf_backend *backends;
+	const struct route_rule *routes;
+	unsigned nlisteners, npools, nbackends, nroutes;
+
+	/* limits */
+	unsigned nconns;            /* client slots */
+	unsigned nups;              /* backend connection slots */
+	unsigned npfd;              /* poll entries: listeners + client + backend slots */
+	uint32_t buf_len;           /* bytes per direction per client slot */
+	unsigned max_fields;        /* header fields per message */
+	unsigned idle_per_backend;  /* idle keep-alive connections kept per backend */
+
+	/* timeouts, in milliseconds */
+	uint32_t t_header, t_idle, t_connect, t_first_byte, t_body, t_up_idle, t_down;
+
+	/* storage sized by the config, owned by the modules named */
+	struct conn *conns;         /* conn.c */
+	char *conn_mem;             /* conn.c: nconns * 2 * buf_len bytes */
+	struct up *ups;             /* upstream.c */
+	struct up **idle;           /* upstream.c: nbackends * idle_per_backend */
+	uint8_t *nidle;             /* upstream.c: nbackends */
+	struct pool_be *be;         /* pool.c: nbackends */
+	struct pollfd *pfd;         /* loop.c: npfd */
+	struct loop_own *own;       /* loop.c: npfd */
+	struct http_field *fields;  /* conn.c: max_fields, one parse at a time */
+};
+
+extern const struct conf conf;
+
+#endif

@@ -1,0 +1,1069 @@
+/*
+ * conn.c: the client side of the proxy and the story of a request:
+ *
+ *   C_READ_HEAD -> C_PROXY (connect, send head and body, read the response) ->
+ *   C_READ_HEAD again (keep-alive) | C_TUNNEL (after a 101) | C_CLOSING
+ *
+ * Within C_PROXY the request side (rq) and the response side (rs) move on their own,
+ * so bodies stream both ways at once. A pump runs after every poll event: it reads what
+ * poll reported, delimits, writes wherever bytes are due, and repeats while anything
+ * moves; then it sets the poll events and the slot's deadline from what it waits for.
+ * Bytes read are parsed and rewritten in place and written from the same buffer; the
+ * only copies are the few bytes of log fields and pollux's own short responses.
+ * Invariants: a slot is either free or has an fd in the poll table; `up` points at a
+ * backend side whose `c` points back; a response byte reaches the client only after a
+ * complete, valid response head.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "conn.h"
+#include "fwd.h"
+#include "log.h"
+#include "loop.h"
+#include "pool.h"
+#include "route.h"
+#include "upstream.h"
+
+enum {
+	CF_KEEP = 1 << 0,       /* the client connection may stay open after this response */
+	CF_HTTP10 = 1 << 1,     /* the client spoke HTTP/1.0 */
+	CF_UPGRADE = 1 << 2,    /* the request asked for a protocol upgrade */
+	CF_EXPECT = 1 << 3,     /* a 100 Continue is owed once the backend is connected */
+	CF_REPLAY = 1 << 4,     /* the request from req_start is still whole in `in` */
+	CF_RETRIED = 1 << 5,    /* one retry was spent */
+	CF_UP_KEEP = 1 << 6,    /* the backend connection may be reused */
+	CF_HEAD_BYTES = 1 << 7, /* a request head has begun: T_HEADER runs */
+	CF_CEOF = 1 << 8,       /* the client sent EOF */
+	CF_UEOF = 1 << 9,       /* the backend sent EOF (tunnel) */
+	CF_CSHUT = 1 << 10,     /* writing to the client is shut down */
+	CF_USHUT = 1 << 11,     /* writing to the backend is shut down */
+	CF_CMOVED = 1 << 12,    /* bytes moved on the client socket in this pump */
+	CF_UMOVED = 1 << 13,    /* bytes moved on the backend socket in this pump */
+	CF_CBLOCK = 1 << 14,    /* the client socket refused a write: wait for POLLOUT */
+	CF_UBLOCK = 1 << 15     /* the backend socket refused a write */
+};
+
+#define NO_BACKEND 0xffff
+#define LINGER_MS 2000
+
+/* a pump step's outcome */
+enum { GONE = -1, IDLE = 0, MOVED = 1 };
+
+static int32_t free_head = -1;
+static uint32_t head_limit;     /* buffer bytes a head may fill, leaving rewrite room */
+static struct http_msg msg;     /* one parse at a time */
+static char busy503[256];       /* the answer when no slot is free */
+static size_t busy503_len;
+
+static int pump(struct conn *c, short crev, short urev);
+
+/* ---- slots ------------------------------------------------------------------------ */
+
+static size_t
+max_route_growth(void)
+{
+	size_t max = 0;
+
+	for (unsigned i = 0; i < conf.nroutes; i++) {
+		size_t n = 0;
+		for (const char *const *l = conf.routes[i].add; l && *l; l++)
+			n += strlen(*l) + 2;
+		max = n > max ? n : max;
+	}
+	return max;
+}
+
+void
+conn_init(void)
+{
+	free_head = -1;
+	for (unsigned i = conf.nconns; i-- > 0;) {
+		struct conn *c = &conf.conns[i];
+		memset(c, 0, sizeof(*c));
+		c->in.p = conf.conn_mem + (size_t)i * 2 * conf.buf_len;
+		c->out.p = c->in.p + conf.buf_len;
+		c->in.cap = c->out.cap = conf.buf_len;
+		c->state = C_FREE;
+		c->fd = -1;
+		c->next_free = free_head;
+		free_head = (int32_t)i;
+	}
+	head_limit = conf.buf_len - (uint32_t)(FWD_GROWTH + max_route_growth());
+	msg.f = conf.fields;
+	msg.fcap = (uint16_t)conf.max_fields;
+	busy503_len = http_error(busy503, sizeof(busy503), S_UNAVAILABLE, 0,
+	    "Retry-After: 1\r\n");
+}
+
+static void
+slot_free(struct conn *c)
+{
+	c->state = C_FREE;
+	c->fd = -1;
+	c->up = NULL;
+	c->next_free = free_head;
+	free_head = (int32_t)(c - conf.conns);
+}
+
+static void
+request_reset(struct conn *c)
+{
+	c->state = C_READ_HEAD;
+	c->flags &= CF_CEOF;
+	c->scan_in = 0;
+	c->scan_out = 0;
+	c->be = NO_BACKEND;
+	c->method = M_OTHER;
+	c->t0 = 0;
+	c->status = 0;
+	c->resp_bytes = 0;
+	c->deadline = loop_now + conf.t_idle;
+	strcpy(c->lmethod, "-");
+	strcpy(c->lhost, "-");
+	strcpy(c->ltarget, "-");
+}
+
+/* no slot: read what the client sent (so close does not reset), answer 503, close */
+static void
+refuse(int fd, const union addr *peer)
+{
+	char junk[2048], ip[ADDR_TEXT];
+
+	while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+		;
+	if (send(fd, busy503, busy503_len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		(void)0;
+	shutdown(fd, SHUT_WR);
+	close(fd);
+	log_warn("%s: 503: all %u client slots busy", util_ip(peer, ip), conf.nconns);
+}
+
+void
+conn_accept(int fd, const union addr *peer, unsigned listener)
+{
+	struct conn *c;
+
+	(void)listener;
+	if (free_head < 0) {
+		refuse(fd, peer);
+		return;
+	}
+	c = &conf.conns[free_head];
+	if (loop_add(fd, POLLIN, LK_CONN, c, &c->pfd) < 0) {
+		refuse(fd, peer);
+		return;
+	}
+	free_head = c->next_free;
+	c->fd = fd;
+	c->peer = *peer;
+	c->up = NULL;
+	c->flags = 0;
+	c->in.rd = c->in.fwd = c->in.wr = 0;
+	c->out.rd = c->out.fwd = c->out.wr = 0;
+	request_reset(c);
+	c->deadline = loop_now + conf.t_header;
+}
+
+/* ---- logging ---------------------------------------------------------------------- */
+
+static const char *
+backend_name(const struct conn *c)
+{
+	return c->be == NO_BACKEND ? "-" : pool_be(c->be)->name;
+}
+
+static void
+access_log(struct conn *c)
+{
+	char ip[ADDR_TEXT];
+	struct log_req r = {
+		.client = util_ip(&c->peer, ip), .host = c->lhost, .method = c->lmethod,
+		.target = c->ltarget, .status = c->status, .bytes = c->resp_bytes,
+		.ms = c->status ? loop_now - c->t0 : 0, .backend = backend_name(c),
+	};
+
+	log_access(&r);
+}
+
+static void
+warn(struct conn *c, int status, const char *why)
+{
+	char ip[ADDR_TEXT];
+
+	log_warn("%s: %d \"%s %s\" backend %s: %s", util_ip(&c->peer, ip), status, c->lmethod,
+	    c->ltarget, backend_name(c), why);
+}
+
+/* copies the request's method, host and target for the access log */
+static void
+log_fields(struct conn *c, const struct http_msg *m)
+{
+	const char *p = c->in.p + c->in.fwd;
+
+	util_logcpy(c->lmethod, sizeof(c->lmethod), p + m->mtok.off, m->mtok.len);
+	util_logcpy(c->ltarget, sizeof(c->ltarget), p + m->target.off, m->target.len);
+	if (m->host.len)
+		util_logcpy(c->lhost, sizeof(c->lhost), p + m->host.off, m->host.len);
+}
+
+/* ---- endings ---------------------------------------------------------------------- */
+
+static void
+drop_up(struct conn *c, int reusable)
+{
+	if (!c->up)
+		return;
+	if (c->up->state == U_BUSY && pool_be(c->up->be)->nbusy)
+		pool_be(c->up->be)->nbusy--;
+	if (reusable)
+		up_release(c->up, 1);
+	else
+		up_close(c->up, 0);
+	c->up = NULL;
+}
+
+/* closes the client at once; RST when the stream must look broken */
+static int
+conn_close(struct conn *c, int abort)
+{
+	drop_up(c, 0);
+	loop_del(c->pfd);
+	if (abort)
+		util_abort_close(c->fd);
+	else
+		close(c->fd);
+	slot_free(c);
+	return GONE;
+}
+
+/* a response already under way cannot become an error: cut the client off */
+static int
+conn_abort(struct conn *c, const char *why)
+{
+	if (c->status)
+		access_log(c);
+	warn(c, c->status, why);
+	return conn_close(c, 1);
+}
+
+/* flush what is queued, send FIN, read and drop until EOF, then close */
+static void
+closing(struct conn *c)
+{
+	drop_up(c, 0);
+	c->state = C_CLOSING;
+	c->in.rd = c->in.fwd = c->in.wr = 0;
+	c->flags &= (uint32_t)~CF_REPLAY;
+	c->deadline = loop_now + LINGER_MS;
+}
+
+/*
+ * Answers the request in flight with one of pollux's own responses and closes. Any
+ * partial backend response is discarded; one already passed on cannot be replaced.
+ */
+static int
+conn_error(struct conn *c, int status, const char *why)
+{
+	char resp[512];
+	size_t n;
+
+	if (c->state == C_TUNNEL || (c->state == C_PROXY && c->rs != RS_HEAD))
+		return conn_abort(c, why);
+	c->out.wr = c->out.fwd;
+	n = http_error(resp, sizeof(resp), status, c->method == M_HEAD,
+	    status == S_UNAVAILABLE ? "Retry-After: 1\r\n" : NULL);
+	if (c->status == 0 && c->t0 == 0)
+		c->t0 = loop_now;
+	c->status = (uint16_t)status;
+	if (buf_put(&c->out, resp, (uint32_t)n) < 0)
+		return conn_abort(c, why);
+	c->resp_bytes = n;
+	warn(c, status, why);
+	access_log(c);
+	closing(c);
+	return MOVED;
+}
+
+/* ---- the request head ------------------------------------------------------------- */
+
+static int
+connect_backend(struct conn *c)
+{
+	int be = pool_pick(conf.routes[c->route].pool, &c->peer, loop_now);
+
+	if (be < 0)
+		return conn_error(c, S_UNAVAILABLE, "every backend of the pool is down");
+	c->be = (uint16_t)be;
+	c->up = up_get((unsigned)be, c);
+	if (!c->up) {
+		if (errno == EAGAIN)
+			return conn_error(c, S_UNAVAILABLE, "no free backend slot");
+		pool_down((unsigned)be, loop_now, strerror(errno));
+		return conn_error(c, S_BAD_GATEWAY, "connect failed");
+	}
+	if (c->up->state == U_BUSY)
+		pool_be(c->up->be)->nbusy++;
+	return MOVED;
+}
+
+/* what the route and the request allow before anything is forwarded: S_NONE, or the
+ * status to answer with and why */
+static int
+admit(struct conn *c, const struct http_msg *m, const char **why)
+{
+	const char *p = c->in.p + c->in.fwd;
+	int r = route_match(conf.routes, conf.nroutes, p + m->host.off, m->host.len,
+	    p + m->path.off, m->path.len);
+
+	*why = "no route";
+	if (r < 0)
+		return S_NOT_FOUND;
+	*why = "unsupported Expect";
+	if (m->flags & HF_EXPECT_OTHER)
+		return S_EXPECTATION_FAILED;
+	*why = "CONNECT is not supported";
+	if (m->method == M_CONNECT)
+		return S_NOT_IMPLEMENTED;
+	c->route = (uint16_t)r;
+	return S_NONE;
+}
+
+/* rewrites the head in place and starts delimiting the body behind it; 0 when the
+ * rewritten head does not fit */
+static int
+forward_head(struct conn *c, const struct http_msg *m)
+{
+	char ip[ADDR_TEXT];
+	const struct route_rule *r = &conf.routes[c->route];
+	struct fwd_req o = {
+		.client_ip = util_ip(&c->peer, ip), .proto = "http",
+		.strip = route_strip_len(r), .add = r->add, .del = r->del,
+		.tunnel = (m->flags & HF_UPGRADE) != 0, .http10 = m->version == 10,
+	};
+	uint32_t tail = c->in.wr - c->in.fwd - m->head_len;
+	size_t nh = fwd_request(c->in.p + c->in.fwd, c->in.cap - c->in.fwd, tail, m, &o);
+
+	if (nh == 0)
+		return 0;
+	c->req_start = c->in.fwd;
+	c->req_head_len = (uint32_t)nh;
+	c->in.fwd += (uint32_t)nh;
+	c->in.wr = c->in.fwd + tail;
+	c->flags |= CF_REPLAY;
+	http_body_init(&c->rqb, m->framing, m->length);
+	return 1;
+}
+
+static void
+request_flags(struct conn *c, const struct http_msg *m)
+{
+	c->method = m->method;
+	if (m->version == 10)
+		c->flags |= CF_HTTP10;
+	if (!(m->flags & HF_CLOSE))
+		c->flags |= CF_KEEP;
+	if (m->flags & HF_UPGRADE)
+		c->flags |= CF_UPGRADE;
+	if ((m->flags & HF_EXPECT_100) && m->framing != HB_NONE)
+		c->flags |= CF_EXPECT;
+}
+
+static int
+start_request(struct conn *c, long hlen)
+{
+	int st = http_parse_request(c->in.p + c->in.fwd, (size_t)hlen, &msg);
+	const char *why;
+
+	c->t0 = loop_now;
+	if (st != S_NONE)
+		return conn_error(c, st, "malformed request");
+	log_fields(c, &msg);
+	request_flags(c, &msg);
+	if ((st = admit(c, &msg, &why)) != S_NONE)
+		return conn_error(c, st, why);
+	if (!forward_head(c, &msg))
+		return conn_error(c, S_HEADERS_TOO_LARGE, "request head too large to forward");
+	c->state = C_PROXY;
+	c->rq = RQ_BODY;
+	c->rs = RS_HEAD;
+	return connect_backend(c);
+}
+
+/* looks for a complete head at in.fwd; answers 414/431/400 when none can come */
+static int
+read_head(struct conn *c)
+{
+	struct buf *b = &c->in;
+	long n = http_head_len(b->p + b->fwd, b->wr - b->fwd, &c->scan_in);
+
+	if (b->wr > b->fwd && !(c->flags & CF_HEAD_BYTES)) {
+		c->flags |= CF_HEAD_BYTES;
+		c->deadline = loop_now + conf.t_header;
+	}
+	if (n < 0)
+		return conn_error(c, S_BAD_REQUEST, "malformed request head");
+	if (n > 0)
+		return start_request(c, n);
+	if (b->wr - b->fwd >= head_limit) {
+		if (!memchr(b->p + b->fwd, '\n', b->wr - b->fwd))
+			return conn_error(c, S_URI_TOO_LONG, "request line too long");
+		return conn_error(c, S_HEADERS_TOO_LARGE, "request head too large");
+	}
+	return IDLE;
+}
+
+/* ---- the response head ------------------------------------------------------------ */
+
+/* drops an interim response the client must not see */
+static void
+drop_head(struct buf *b, size_t len)
+{
+	memmove(b->p + b->fwd, b->p + b->fwd + len, b->wr - b->fwd - len);
+	b->wr -= (uint32_t)len;
+}
+
+static int
+interim(struct conn *c, const struct http_msg *m)
+{
+	struct fwd_resp o = { .keepalive = 1 };
+	struct buf *b = &c->out;
+	size_t nh;
+
+	/* pollux answered Expect itself; HTTP/1.0 clients get no 1xx at all */
+	if (m->status == 100 || (c->flags & CF_HTTP10)) {
+		drop_head(b, m->head_len);
+		return MOVED;
+	}
+	nh = fwd_response(b->p + b->fwd, b->cap - b->fwd, b->wr - b->fwd - m->head_len, m, &o);
+	if (nh == 0)
+		return conn_error(c, S_BAD_GATEWAY, "interim response too large");
+	b->fwd += (uint32_t)nh;
+	return MOVED;
+}
+
+static void
+enter_tunnel(struct conn *c)
+{
+	c->state = C_TUNNEL;
+	c->in.fwd = c->in.wr;
+	c->out.fwd = c->out.wr;
+	c->flags &= (uint32_t)~(CF_KEEP | CF_UP_KEEP | CF_REPLAY);
+}
+
+static int
+final_head(struct conn *c, const struct http_msg *m)
+{
+	int tunnel = m->status == 101;
+	struct buf *b = &c->out;
+	size_t nh, tail = b->wr - b->fwd - m->head_len;
+
+	if (tunnel && !(c->flags & CF_UPGRADE))
+		return conn_error(c, S_BAD_GATEWAY, "101 to a request without Upgrade");
+	if (m->framing == HB_CLOSE || (c->flags & CF_CEOF))
+		c->flags &= (uint32_t)~CF_KEEP;
+	if (!(m->flags & HF_CLOSE) && m->framing != HB_CLOSE && !tunnel)
+		c->flags |= CF_UP_KEEP;
+	struct fwd_resp o = {
+		.keepalive = (c->flags & CF_KEEP) != 0, .http10 = (c->flags & CF_HTTP10) != 0,
+		.tunnel = tunnel,
+	};
+	nh = fwd_response(b->p + b->fwd, b->cap - b->fwd, tail, m, &o);
+	if (nh == 0)
+		return conn_error(c, S_BAD_GATEWAY, "response head too large");
+	c->status = m->status;
+	c->flags &= (uint32_t)~CF_REPLAY;
+	b->fwd += (uint32_t)nh;
+	c->resp_bytes = nh;
+	if (tunnel) {
+		enter_tunnel(c);
+		return MOVED;
+	}
+	http_body_init(&c->rsb, m->framing, m->length);
+	c->rs = RS_BODY;
+	return MOVED;
+}
+
+static int
+response_head(struct conn *c)
+{
+	struct buf *b = &c->out;
+	long n = http_head_len(b->p + b->fwd, b->wr - b->fwd, &c->scan_out);
+
+	if (n < 0)
+		return conn_error(c, S_BAD_GATEWAY, "malformed response head");
+	if (n == 0) {
+		if (b->rd == b->fwd && b->wr - b->fwd >= head_limit)
+			return conn_error(c, S_BAD_GATEWAY, "response head too large");
+		return IDLE;
+	}
+	c->scan_out = 0;
+	if (http_parse_response(b->p + b->fwd, (size_t)n, c->method, &msg) != S_NONE)
+		return conn_error(c, S_BAD_GATEWAY, "malformed response");
+	if (msg.status < 200 && msg.status != 101)
+		return interim(c, &msg);
+	return final_head(c, &msg);
+}
+
+/* ---- bodies and the end of a request ---------------------------------------------- */
+
+/* delimits newly read body bytes in b; -1 on malformed chunked framing */
+static int
+scan(struct http_body *hb, struct buf *b, uint64_t *count)
+{
+	long n;
+
+	if (hb->done || b->fwd == b->wr)
+		return 0;
+	n = http_body_scan(hb, b->p + b->fwd, b->wr - b->fwd);
+	if (n < 0)
+		return -1;
+	b->fwd += (uint32_t)n;
+	if (count)
+		*count += (uint64_t)n;
+	return 0;
+}
+
+/* the request and its response are both complete: log, recycle, go on */
+static int
+finish(struct conn *c)
+{
+	int reuse = (c->flags & CF_UP_KEEP) && c->in.rd == c->in.fwd && c->out.wr == c->out.fwd;
+
+	access_log(c);
+	drop_up(c, reuse);
+	c->in.rd = c->in.fwd;           /* request bytes the backend did not take */
+	c->out.wr = c->out.fwd;         /* bytes after the response: not ours to pass */
+	if (!(c->flags & CF_KEEP) || c->rq != RQ_DONE) {
+		closing(c);
+		return MOVED;
+	}
+	request_reset(c);
+	return MOVED;
+}
+
+/* ---- the pump --------------------------------------------------------------------- */
+
+static uint32_t
+in_keep_from(const struct conn *c)
+{
+	return (c->flags & CF_REPLAY) ? c->req_start : c->in.rd;
+}
+
+/* makes room in `in` before a read; a request too long to keep loses its replay */
+static void
+in_room(struct conn *c, uint32_t limit)
+{
+	struct buf *b = &c->in;
+
+	if (b->wr == in_keep_from(c)) {
+		buf_compact(b, b->wr, &c->req_start);
+		return;
+	}
+	if (b->wr < limit && b->wr < b->cap / 2)
+		return;
+	if ((c->flags & CF_REPLAY) && c->req_start == 0 && b->wr >= limit)
+		c->flags &= (uint32_t)~CF_REPLAY;       /* too long to keep for a retry */
+	buf_compact(b, in_keep_from(c), &c->req_start);
+}
+
+static void
+out_room(struct buf *b, uint32_t limit)
+{
+	if (b->rd == b->wr || b->wr >= b->cap / 2 || b->wr >= limit)
+		buf_compact(b, b->rd, NULL);
+}
+
+static int
+client_reads(const struct conn *c)
+{
+	switch (c->state) {
+	case C_READ_HEAD:
+		return !(c->flags & CF_CEOF);
+	case C_PROXY:
+		return c->rq == RQ_BODY && !(c->flags & CF_CEOF);
+	case C_TUNNEL:
+		return !(c->flags & CF_CEOF);
+	case C_CLOSING:
+		return 1;
+	}
+	return 0;
+}
+
+static uint32_t
+in_limit(const struct conn *c)
+{
+	return c->state == C_READ_HEAD ? head_limit : c->in.cap;
+}
+
+static int
+up_reads(const struct conn *c)
+{
+	if (!c->up || c->up->state != U_BUSY || (c->flags & CF_UEOF))
+		return 0;
+	if (c->state == C_TUNNEL)
+		return 1;
+	return c->state == C_PROXY && c->rs != RS_DONE;
+}
+
+static uint32_t
+out_limit(const struct conn *c)
+{
+	return c->state == C_PROXY && c->rs == RS_HEAD ? head_limit : c->out.cap;
+}
+
+/* the client closed its side */
+static int
+client_eof(struct conn *c)
+{
+	c->flags |= CF_CEOF;
+	switch (c->state) {
+	case C_READ_HEAD:
+		if (c->in.wr > c->in.fwd)
+			log_info("client closed in the middle of a request head");
+		return conn_close(c, 0);
+	case C_PROXY:
+		if (c->rq == RQ_DONE)
+			return MOVED;
+		c->status = c->status ? c->status : S_BAD_REQUEST;
+		return conn_abort(c, "client closed during the request body");
+	case C_CLOSING:
+		return c->out.rd == c->out.fwd ? conn_close(c, 0) : MOVED;
+	}
+	return MOVED;
+}
+
+static int
+client_read(struct conn *c)
+{
+	long n;
+
+	if (c->state == C_CLOSING) {
+		c->in.rd = c->in.fwd = c->in.wr = 0;   /* lingering: read and drop */
+		n = buf_read(c->fd, &c->in, c->in.cap);
+	} else {
+		in_room(c, in_limit(c));
+		n = buf_read(c->fd, &c->in, in_limit(c));
+	}
+	if (n > 0) {
+		c->flags |= CF_CMOVED;
+		return MOVED;
+	}
+	if (n == IO_EOF)
+		return client_eof(c);
+	if (n == IO_ERR)
+		return c->state == C_READ_HEAD && c->in.wr == c->in.fwd ? conn_close(c, 0) :
+		    conn_abort(c, "client connection reset");
+	return IDLE;
+}
+
+static int
+idempotent(int method)
+{
+	return method == M_GET || method == M_HEAD || method == M_OPTIONS || method == M_PUT ||
+	    method == M_DELETE || method == M_TRACE;
+}
+
+/* once more on another connection: only before any response byte, with the request
+ * still whole in the buffer, and for a request that may be repeated (idempotent, or no
+ * body byte sent, or a connect that failed so nothing was sent at all) */
+static int
+may_retry(const struct conn *c, int connect_failed)
+{
+	if ((c->flags & (CF_RETRIED | CF_REPLAY)) != CF_REPLAY)
+		return 0;
+	if (c->rs != RS_HEAD || c->out.wr != c->out.fwd)
+		return 0;
+	return connect_failed || idempotent(c->method) ||
+	    c->in.rd <= c->req_start + c->req_head_len;
+}
+
+static int
+retry(struct conn *c, const char *why)
+{
+	int be;
+
+	c->flags |= CF_RETRIED;
+	drop_up(c, 0);
+	c->in.rd = c->req_start;
+	be = pool_pick(conf.routes[c->route].pool, &c->peer, loop_now);
+	if (be < 0)
+		return conn_error(c, S_BAD_GATEWAY, why);
+	log_info("retrying \"%s %s\" on %s after: %s", c->lmethod, c->ltarget,
+	    pool_be((unsigned)be)->name, why);
+	c->be = (uint16_t)be;
+	c->up = up_get((unsigned)be, c);
+	if (!c->up)
+		return conn_error(c, S_BAD_GATEWAY, why);
+	if (c->up->state == U_BUSY)
+		pool_be(c->be)->nbusy++;
+	return MOVED;
+}
+
+/* a backend failure: before the response, retry or answer 502; after it began, the
+ * client can only be cut off */
+static int
+up_failed(struct conn *c, const char *why, int err, int connect_failed)
+{
+	if (c->state == C_TUNNEL)
+		return conn_close(c, err);
+	if (may_retry(c, connect_failed))
+		return retry(c, why);
+	if (c->rs != RS_HEAD || c->out.wr != c->out.fwd)
+		return conn_abort(c, why);
+	return conn_error(c, S_BAD_GATEWAY, why);
+}
+
+static int
+up_eof(struct conn *c)
+{
+	if (c->state == C_TUNNEL) {
+		c->flags |= CF_UEOF;
+		return MOVED;
+	}
+	if (c->rs == RS_BODY && c->rsb.mode == HB_CLOSE) {
+		c->rsb.done = 1;
+		c->flags &= (uint32_t)~CF_UP_KEEP;
+		return MOVED;
+	}
+	return up_failed(c, c->rs == RS_BODY ? "backend closed in the middle of the body" :
+	    "backend closed before responding", 0, 0);
+}
+
+static int
+up_read(struct conn *c)
+{
+	long n;
+
+	out_room(&c->out, out_limit(c));
+	n = buf_read(c->up->fd, &c->out, out_limit(c));
+	if (n > 0) {
+		c->flags |= CF_UMOVED;
+		return MOVED;
+	}
+	if (n == IO_EOF)
+		return up_eof(c);
+	if (n == IO_ERR) {
+		if (c->state == C_PROXY && c->rs == RS_BODY && c->rsb.mode == HB_CLOSE)
+			return conn_abort(c, "backend reset a close-delimited body");
+		return up_failed(c, strerror(errno), 1, 0);
+	}
+	return IDLE;
+}
+
+static int
+up_write(struct conn *c)
+{
+	long n = buf_write(c->up->fd, &c->in);
+
+	if (n > 0) {
+		c->flags |= CF_UMOVED;
+		return MOVED;
+	}
+	if (n == IO_AGAIN)
+		c->flags |= CF_UBLOCK;
+	if (n == IO_ERR) {
+		/* the backend may have answered early and closed: read what it sent */
+		if (c->state == C_PROXY && c->rs != RS_HEAD)
+			return conn_abort(c, "backend stopped reading the request");
+		return up_failed(c, strerror(errno), 1, 0);
+	}
+	return IDLE;
+}
+
+static int
+client_write(struct conn *c)
+{
+	long n = buf_write(c->fd, &c->out);
+
+	if (n > 0) {
+		c->flags |= CF_CMOVED;
+		return MOVED;
+	}
+	if (n == IO_AGAIN)
+		c->flags |= CF_CBLOCK;
+	if (n == IO_ERR)
+		return conn_abort(c, "client went away");
+	return IDLE;
+}
+
+/* sends the owed 100 Continue once the backend is reachable */
+static void
+expect_continue(struct conn *c)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	if (!(c->flags & CF_EXPECT) || !c->up || c->up->state != U_BUSY)
+		return;
+	c->flags &= (uint32_t)~CF_EXPECT;
+	if (c->rs == RS_HEAD && c->out.wr == c->out.fwd && !c->rqb.done)
+		buf_put(&c->out, cont, sizeof(cont) - 1);
+}
+
+/* advances parsing on both sides; returns GONE, IDLE or MOVED */
+static int
+process(struct conn *c)
+{
+	int r = IDLE;
+
+	if (c->state == C_READ_HEAD && c->in.wr > c->in.fwd)
+		if ((r = read_head(c)) == GONE)
+			return GONE;
+	if (c->state == C_PROXY && c->rq == RQ_BODY) {
+		if (scan(&c->rqb, &c->in, NULL) < 0)
+			return conn_error(c, S_BAD_REQUEST, "malformed chunked request body");
+		if (c->rqb.done) {
+			c->rq = RQ_DONE;
+			c->flags &= (uint32_t)~CF_EXPECT;
+		}
+	}
+	if (c->state == C_PROXY && c->rs == RS_HEAD && c->out.wr > c->out.fwd) {
+		int s = response_head(c);
+		if (s == GONE)
+			return GONE;
+		r |= s;
+	}
+	if (c->state == C_PROXY && c->rs == RS_BODY) {
+		if (scan(&c->rsb, &c->out, &c->resp_bytes) < 0)
+			return conn_abort(c, "malformed chunked response body");
+		if (c->rsb.done)
+			c->rs = RS_DONE;
+	}
+	if (c->state == C_TUNNEL) {
+		c->in.fwd = c->in.wr;
+		c->out.fwd = c->out.wr;
+	}
+	expect_continue(c);
+	return r;
+}
+
+/* the end of a request, a tunnel or a lingering close */
+static int
+settle(struct conn *c)
+{
+	if (c->state == C_PROXY && c->rs == RS_DONE &&
+	    (c->rq == RQ_DONE || c->out.rd == c->out.fwd))
+		return finish(c);
+	if (c->state == C_TUNNEL) {
+		if ((c->flags & CF_CEOF) && !(c->flags & CF_USHUT) && c->in.rd == c->in.fwd) {
+			shutdown(c->up->fd, SHUT_WR);
+			c->flags |= CF_USHUT;
+		}
+		if ((c->flags & CF_UEOF) && !(c->flags & CF_CSHUT) && c->out.rd == c->out.fwd) {
+			shutdown(c->fd, SHUT_WR);
+			c->flags |= CF_CSHUT;
+		}
+		if ((c->flags & CF_USHUT) && (c->flags & CF_CSHUT))
+			return conn_close(c, 0);
+	}
+	if (c->state == C_CLOSING && c->out.rd == c->out.fwd && !(c->flags & CF_CSHUT)) {
+		shutdown(c->fd, SHUT_WR);
+		c->flags |= CF_CSHUT;
+	}
+	return IDLE;
+}
+
+static int
+on_connect(struct conn *c)
+{
+	char why[96];
+
+	if (up_connected(c->up) == 0) {
+		pool_be(c->be)->nbusy++;
+		return MOVED;
+	}
+	strcpy(why, "connect: ");
+	strncat(why, strerror(errno), sizeof(why) - 10);
+	pool_down(c->be, loop_now, why);
+	return up_failed(c, why, 0, 1);
+}
+
+/* one pass over both sockets */
+static int
+step(struct conn *c, short *crev, short *urev)
+{
+	int r = IDLE, s;
+
+	if (c->up && c->up->state == U_CONNECTING) {
+		if (!(*urev & (POLLOUT | POLLERR | POLLHUP)))
+			goto client;
+		*urev = 0;
+		if ((r = on_connect(c)) == GONE)
+			return GONE;
+	}
+	if ((*urev & (POLLIN | POLLHUP | POLLERR)) && up_reads(c)) {
+		*urev = 0;
+		if ((s = up_read(c)) == GONE)
+			return GONE;
+		r |= s;
+	}
+client:
+	if ((*crev & (POLLIN | POLLHUP | POLLERR)) && client_reads(c)) {
+		*crev = 0;
+		if ((s = client_read(c)) == GONE)
+			return GONE;
+		r |= s;
+	}
+	if ((s = process(c)) == GONE)
+		return GONE;
+	r |= s;
+	if (c->up && c->up->state == U_BUSY && c->in.rd < c->in.fwd && !(c->flags & CF_UBLOCK)) {
+		if ((s = up_write(c)) == GONE)
+			return GONE;
+		r |= s;
+	}
+	if (c->out.rd < c->out.fwd && !(c->flags & CF_CBLOCK)) {
+		if ((s = client_write(c)) == GONE)
+			return GONE;
+		r |= s;
+	}
+	if ((s = settle(c)) == GONE)
+		return GONE;
+	return r | s;
+}
+
+/* ---- poll events and deadlines ---------------------------------------------------- */
+
+static int
+client_waits(const struct conn *c)
+{
+	return c->state == C_READ_HEAD || c->state == C_CLOSING || c->out.rd < c->out.fwd ||
+	    (c->state == C_PROXY && c->rq == RQ_BODY && c->in.wr < c->in.cap) ||
+	    c->state == C_TUNNEL;
+}
+
+static void
+arm_client(struct conn *c)
+{
+	short ev = 0;
+	uint32_t t = conf.t_body;
+
+	if (client_reads(c) && (c->state == C_CLOSING || c->in.wr < in_limit(c) || c->in.rd > 0))
+		ev |= POLLIN;
+	if (c->out.rd < c->out.fwd)
+		ev |= POLLOUT;
+	loop_want(c->pfd, ev);
+	if (c->state == C_READ_HEAD || c->state == C_CLOSING)
+		return;                 /* set when the head began, or at the close */
+	if (c->state == C_TUNNEL)
+		t = conf.t_idle;
+	if (!client_waits(c))
+		c->deadline = 0;
+	else if ((c->flags & CF_CMOVED) || c->deadline == 0)
+		c->deadline = loop_now + t;
+}
+
+static void
+arm_up(struct conn *c)
+{
+	struct up *u = c->up;
+	short ev = 0;
+	uint32_t t = c->rs == RS_HEAD ? conf.t_first_byte : conf.t_body;
+
+	if (!u || u->state == U_CONNECTING)
+		return;
+	if (up_reads(c) && (c->out.wr < out_limit(c) || c->out.rd > 0))
+		ev |= POLLIN;
+	if (c->in.rd < c->in.fwd)
+		ev |= POLLOUT;
+	loop_want(u->pfd, ev);
+	if (c->state == C_TUNNEL)
+		t = conf.t_idle;
+	if (!ev)
+		u->deadline = 0;
+	else if ((c->flags & CF_UMOVED) || u->deadline == 0)
+		u->deadline = loop_now + t;
+}
+
+static int
+pump(struct conn *c, short crev, short urev)
+{
+	int r;
+
+	c->flags &= (uint32_t)~(CF_CMOVED | CF_UMOVED | CF_CBLOCK | CF_UBLOCK);
+	do
+		if ((r = step(c, &crev, &urev)) == GONE)
+			return GONE;
+	while (r == MOVED);
+	arm_client(c);
+	arm_up(c);
+	return IDLE;
+}
+
+void
+conn_event(struct conn *c, short revents)
+{
+	if ((revents & (POLLHUP | POLLERR)) && !client_reads(c) && c->out.rd == c->out.fwd) {
+		if (c->state == C_PROXY && !c->status)
+			c->status = 499;        /* for the log: the client gave up */
+		conn_abort(c, "client connection closed");
+		return;
+	}
+	pump(c, revents, 0);
+}
+
+void
+conn_up_event(struct conn *c, short revents)
+{
+	pump(c, 0, revents);
+}
+
+/* ---- deadlines -------------------------------------------------------------------- */
+
+static void
+client_timeout(struct conn *c)
+{
+	if (c->state == C_READ_HEAD && c->in.wr > c->in.fwd)
+		conn_error(c, 408, "request head not complete in time");
+	else if (c->state == C_READ_HEAD || c->state == C_CLOSING)
+		conn_close(c, 0);
+	else
+		conn_abort(c, "client made no progress in time");
+}
+
+static void
+up_timeout(struct conn *c)
+{
+	if (c->up->state == U_CONNECTING) {
+		pool_down(c->be, loop_now, "connect timed out");
+		conn_error(c, S_GATEWAY_TIMEOUT, "backend connect timed out");
+	} else if (c->state == C_PROXY && c->rs == RS_HEAD) {
+		conn_error(c, S_GATEWAY_TIMEOUT, "backend sent no response in time");
+	} else {
+		conn_abort(c, "backend made no progress in time");
+	}
+}
+
+void
+conn_sweep(int64_t now)
+{
+	for (unsigned i = 0; i < conf.nconns; i++) {
+		struct conn *c = &conf.conns[i];
+		if (c->state == C_FREE)
+			continue;
+		if (c->deadline && c->deadline <= now) {
+			client_timeout(c);
+			if (c->state == C_FREE)
+				continue;
+			if (c->state == C_CLOSING)
+				pump(c, 0, 0);
+		} else if (c->up && c->up->deadline && c->up->deadline <= now) {
+			up_timeout(c);
+			if (c->state == C_CLOSING)
+				pump(c, 0, 0);
+		}
+	}
+}
+
+void
+conn_shutdown(void)
+{
+	for (unsigned i = 0; i < conf.nconns; i++)
+		if (conf.conns[i].state != C_FREE)
+			conn_close(&conf.conns[i], 0);
+}

@@ -1,0 +1,76 @@
+/*
+ * conn.h: client connections. A `struct conn` owns two buffers: `in` carries the
+ * request direction (client -> backend), `out` the response direction (backend ->
+ * client). Its backend side (`up`) points back at it. Each buffer has three offsets:
+ * rd (next byte to send), fwd (end of the bytes delimited and allowed to go on) and wr
+ * (end of the bytes read); a head is parsed and rewritten in place at fwd.
+ */
+#ifndef POLLUX_CONN_H
+#define POLLUX_CONN_H
+
+#include <stdint.h>
+#include "http.h"
+#include "util.h"
+
+struct up;
+
+struct buf {
+	char *p;
+	uint32_t rd, fwd, wr, cap;
+};
+
+/* the story of a client connection */
+enum conn_state {
+	C_FREE,         /* in the free list */
+	C_READ_HEAD,    /* idle or reading a request head */
+	C_PROXY,        /* a request in flight: see rq and rs */
+	C_TUNNEL,       /* after a 101: bytes both ways until both sides close */
+	C_CLOSING       /* flushing the last response, then a lingering close */
+};
+
+enum rq_state { RQ_BODY, RQ_DONE };                /* request side within C_PROXY */
+enum rs_state { RS_HEAD, RS_BODY, RS_DONE };       /* response side within C_PROXY */
+
+struct conn {
+	int fd;
+	uint8_t state;          /* enum conn_state */
+	uint8_t rq, rs;         /* enum rq_state, enum rs_state */
+	uint8_t method;         /* enum http_method of the request in flight */
+	uint32_t flags;         /* CF_* in conn.c */
+	uint16_t pfd;           /* poll entry */
+	uint16_t route;         /* route of the request in flight */
+	uint16_t be;            /* backend chosen for it */
+	uint16_t status;        /* status sent for it */
+	int32_t next_free;      /* free list link */
+	int64_t deadline;       /* 0: none; checked by conn_sweep */
+	int64_t t0;             /* when the request head was complete */
+	struct up *up;          /* backend side, or NULL */
+	struct buf in, out;
+	struct http_body rqb, rsb;
+	size_t scan_in, scan_out;       /* head-end search progress */
+	uint32_t req_start;     /* in: where the forwarded request starts (for a retry) */
+	uint32_t req_head_len;  /* its rewritten head's length */
+	uint64_t resp_bytes;    /* response bytes passed on, for the access log */
+	union addr peer;
+	char lmethod[12], lhost[40], ltarget[80];       /* kept for the access log */
+};
+
+/* gives every slot its buffers and builds the free list; before the loop */
+void conn_init(void);
+
+/* a new client socket from a listener; answers 503 and closes when no slot is free */
+void conn_accept(int fd, const union addr *peer, unsigned listener);
+
+/* poll reported revents on the client socket of c */
+void conn_event(struct conn *c, short revents);
+
+/* poll reported revents on the backend socket of c */
+void conn_up_event(struct conn *c, short revents);
+
+/* handles expired deadlines of every client and its backend side */
+void conn_sweep(int64_t now);
+
+/* closes every connection; at exit */
+void conn_shutdown(void);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * log.h: one line per event on stderr: "error: ", "warn: ", "info: " and "access: "
+ * lines. Formatting uses the stack only; nothing is allocated.
+ */
+#ifndef POLLUX_LOG_H
+#define POLLUX_LOG_H
+
+#include <stdint.h>
+
+/* before the loop: prints "pollux: msg" and exits 1 */
+void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* like log_fatal with ": strerror(errno)" appended */
+void log_fatal_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct log_req {
+	const char *client;        /* ip text */
+	const char *host, *method, *target; /* already made log-safe */
+	int status;
+	uint64_t bytes;            /* body and head bytes sent to the client */
+	int64_t ms;                /* duration */
+	const char *backend;       /* "ip:port" or "-" */
+};
+
+/* access: CLIENT "HOST" "METHOD TARGET" STATUS BYTES DURATIONms BACKEND */
+void log_access(const struct log_req *r);
+
+#endif

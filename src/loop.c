@@ -1,0 +1,210 @@
+/*
+ * loop.c: one poll() over a dense table of entries. Removing an entry during dispatch
+ * only marks it dead (fd -1, no events), so indices never shift under the dispatcher
+ * and stale events never reach a slot's next owner; dead entries are packed away after
+ * each dispatch. An entry that wants no events is parked with a negative fd, which
+ * poll() ignores, so a hang-up we are not waiting on cannot spin the loop. Deadlines
+ * are swept a few times a second; at this size a scan beats a timer heap.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "log.h"
+#include "loop.h"
+#include "upstream.h"
+#include "util.h"
+
+#define LK_DEAD 0xff
+#define SWEEP_MS 100
+#define ACCEPT_BATCH 64
+
+int loop_running;
+int64_t loop_now;
+
+static unsigned npfd;
+static unsigned ndead;
+static int fds[64];             /* listener sockets, indexed like conf.listeners */
+static uint16_t lpfd[64];       /* their poll entries */
+static volatile sig_atomic_t stop;
+
+int
+loop_add(int fd, short events, int kind, void *obj, uint16_t *back)
+{
+	if (npfd == conf.npfd)
+		return -1;
+	conf.pfd[npfd] = (struct pollfd){ .fd = events ? fd : ~fd, .events = events };
+	conf.own[npfd] = (struct loop_own){ .kind = (uint8_t)kind, .obj = obj, .back = back };
+	*back = (uint16_t)npfd;
+	npfd++;
+	return 0;
+}
+
+void
+loop_want(uint16_t i, short events)
+{
+	struct pollfd *p = &conf.pfd[i];
+	int fd = p->fd < 0 ? ~p->fd : p->fd;
+
+	p->events = events;
+	p->fd = events ? fd : ~fd;
+}
+
+void
+loop_del(uint16_t i)
+{
+	conf.pfd[i].fd = -1;
+	conf.pfd[i].events = 0;
+	conf.pfd[i].revents = 0;
+	conf.own[i].kind = LK_DEAD;
+	ndead++;
+}
+
+/* packs dead entries away, moving live ones from the end into the holes */
+static void
+pack(void)
+{
+	for (unsigned i = 0; ndead && i < npfd;) {
+		if (conf.own[i].kind != LK_DEAD) {
+			i++;
+			continue;
+		}
+		npfd--;
+		ndead--;
+		if (i == npfd)
+			break;
+		conf.pfd[i] = conf.pfd[npfd];
+		conf.own[i] = conf.own[npfd];
+		if (conf.own[i].kind != LK_DEAD)
+			*conf.own[i].back = (uint16_t)i;
+	}
+	ndead = 0;
+}
+
+void
+loop_listen(void)
+{
+	int one = 1;
+
+	if (conf.nlisteners > sizeof(fds) / sizeof(fds[0]))
+		log_fatal("too many listeners");
+	for (unsigned i = 0; i < conf.nlisteners; i++) {
+		const struct conf_listener *l = &conf.listeners[i];
+		union addr a;
+		char text[ADDR_TEXT];
+		if (util_addr(&a, l->addr, l->port) < 0)
+			log_fatal("listener %s: not a numeric address", l->addr);
+		util_ipport(&a, text);
+		int fd = util_socket(&a);
+		if (fd < 0)
+			log_fatal_errno("listener %s: socket", text);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (a.sa.sa_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		if (bind(fd, &a.sa, util_addrlen(&a)) < 0 || listen(fd, 511) < 0)
+			log_fatal_errno("listener %s", text);
+		fds[i] = fd;
+		if (loop_add(fd, POLLIN, LK_LISTEN, &fds[i], &lpfd[i]) < 0)
+			log_fatal("poll table too small for the listeners");
+		log_info("listening on %s", text);
+	}
+}
+
+static void
+accept_some(unsigned li)
+{
+	for (int n = 0; n < ACCEPT_BATCH; n++) {
+		union addr peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept4(fds[li], &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				log_err("accept: %s", strerror(errno));
+			return;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		conn_accept(fd, &peer, li);
+	}
+}
+
+static void
+dispatch(unsigned i)
+{
+	struct loop_own *o = &conf.own[i];
+	short rev = conf.pfd[i].revents;
+
+	switch (o->kind) {
+	case LK_LISTEN:
+		accept_some((unsigned)((int *)o->obj - fds));
+		break;
+	case LK_CONN:
+		conn_event(o->obj, rev);
+		break;
+	case LK_UP: {
+		struct up *u = o->obj;
+		if (u->state == U_IDLE)
+			up_idle_event(u);
+		else if (u->c)
+			conn_up_event(u->c, rev);
+		break;
+	}
+	}
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int
+loop_run(void)
+{
+	int64_t next_sweep = 0;
+
+	signals();
+	loop_running = 1;
+	while (!stop) {
+		int n = poll(conf.pfd, npfd, SWEEP_MS);
+		loop_now = util_now();
+		if (n < 0 && errno != EINTR)
+			log_err("poll: %s", strerror(errno));
+		for (unsigned i = 0, m = npfd; n > 0 && i < m; i++) {
+			if (!conf.pfd[i].revents || conf.own[i].kind == LK_DEAD)
+				continue;
+			dispatch(i);
+			conf.pfd[i].revents = 0;
+		}
+		if (loop_now >= next_sweep) {
+			conn_sweep(loop_now);
+			up_sweep(loop_now);
+			next_sweep = loop_now + SWEEP_MS;
+		}
+		if (ndead)
+			pack();
+	}
+	log_info("stopping");
+	conn_shutdown();
+	return 0;
+}

@@ -1,0 +1,188 @@
+/*
+ * upstream.c: the backend connection slots and the per-backend idle lists. An idle
+ * connection stays in the poll table with POLLIN: any event on it means the backend
+ * closed it (or broke protocol), and it is closed before anyone can pick it. The idle
+ * list is a stack: the most recently used connection is reused first, the least
+ * recently used is closed first when the list is full or the idle time runs out.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "loop.h"
+#include "pool.h"
+#include "upstream.h"
+
+static int32_t free_head = -1;
+
+static struct up **
+idle_list(unsigned be)
+{
+	return conf.idle + (size_t)be * conf.idle_per_backend;
+}
+
+void
+up_init(void)
+{
+	free_head = -1;
+	for (unsigned i = conf.nups; i-- > 0;) {
+		conf.ups[i].state = U_FREE;
+		conf.ups[i].fd = -1;
+		conf.ups[i].next_free = free_head;
+		free_head = (int32_t)i;
+	}
+}
+
+static struct up *
+slot_take(void)
+{
+	if (free_head < 0)
+		return NULL;
+	struct up *u = &conf.ups[free_head];
+	free_head = u->next_free;
+	return u;
+}
+
+static void
+slot_give(struct up *u)
+{
+	u->state = U_FREE;
+	u->fd = -1;
+	u->c = NULL;
+	u->next_free = free_head;
+	free_head = (int32_t)(u - conf.ups);
+}
+
+static struct up *
+idle_pop(unsigned be)
+{
+	uint8_t *n = &conf.nidle[be];
+
+	return *n ? idle_list(be)[--*n] : NULL;
+}
+
+/* removes u from its backend's idle list, wherever it is */
+static void
+idle_remove(struct up *u)
+{
+	struct up **l = idle_list(u->be);
+	uint8_t *n = &conf.nidle[u->be];
+
+	for (unsigned i = 0; i < *n; i++) {
+		if (l[i] == u) {
+			for (; i + 1 < *n; i++)
+				l[i] = l[i + 1];
+			--*n;
+			return;
+		}
+	}
+}
+
+static struct up *
+connect_new(unsigned be, struct conn *c)
+{
+	struct pool_be *b = pool_be(be);
+	struct up *u = slot_take();
+	int fd;
+
+	if (!u) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	fd = util_socket(&b->addr);
+	if (fd < 0 || (connect(fd, &b->addr.sa, util_addrlen(&b->addr)) < 0 &&
+	    errno != EINPROGRESS) || loop_add(fd, POLLOUT, LK_UP, u, &u->pfd) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		slot_give(u);
+		errno = e;
+		return NULL;
+	}
+	u->fd = fd;
+	u->be = (uint16_t)be;
+	u->state = U_CONNECTING;
+	u->reused = 0;
+	u->c = c;
+	u->deadline = loop_now + conf.t_connect;
+	return u;
+}
+
+struct up *
+up_get(unsigned be, struct conn *c)
+{
+	struct up *u = idle_pop(be);
+
+	if (!u)
+		return connect_new(be, c);
+	u->state = U_BUSY;
+	u->reused = 1;
+	u->c = c;
+	u->deadline = 0;
+	return u;
+}
+
+int
+up_connected(struct up *u)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	u->state = U_BUSY;
+	return 0;
+}
+
+void
+up_close(struct up *u, int abort)
+{
+	if (u->state == U_IDLE)
+		idle_remove(u);
+	loop_del(u->pfd);
+	if (abort)
+		util_abort_close(u->fd);
+	else
+		close(u->fd);
+	slot_give(u);
+}
+
+void
+up_release(struct up *u, int reusable)
+{
+	uint8_t *n = &conf.nidle[u->be];
+
+	if (!reusable || conf.idle_per_backend == 0) {
+		up_close(u, 0);
+		return;
+	}
+	if (*n == conf.idle_per_backend)
+		up_close(idle_list(u->be)[0], 0);       /* the least recently used */
+	u->state = U_IDLE;
+	u->c = NULL;
+	u->deadline = loop_now + conf.t_up_idle;
+	loop_want(u->pfd, POLLIN);
+	idle_list(u->be)[(*n)++] = u;
+}
+
+void
+up_idle_event(struct up *u)
+{
+	up_close(u, 0);
+}
+
+void
+up_sweep(int64_t now)
+{
+	for (unsigned be = 0; be < conf.nbackends; be++) {
+		/* the oldest idle connections sit at the bottom of the stack */
+		while (conf.nidle[be] && idle_list(be)[0]->deadline <= now)
+			up_close(idle_list(be)[0], 0);
+	}
+}

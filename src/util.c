@@ -1,0 +1,132 @@
+/*
+ * util.c: clock, address and socket helpers. Nothing here keeps state or allocates.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int64_t
+util_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+util_addr(union addr *a, const char *ip, uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, ip, &a->in.sin_addr) == 1) {
+		a->in.sin_family = AF_INET;
+		a->in.sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, &a->in6.sin6_addr) == 1) {
+		a->in6.sin6_family = AF_INET6;
+		a->in6.sin6_port = htons(port);
+		return 0;
+	}
+	return -1;
+}
+
+socklen_t
+util_addrlen(const union addr *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);
+}
+
+char *
+util_ip(const union addr *a, char *dst)
+{
+	const void *src = a->sa.sa_family == AF_INET6 ? (const void *)&a->in6.sin6_addr
+	    : (const void *)&a->in.sin_addr;
+
+	if (!inet_ntop(a->sa.sa_family, src, dst, ADDR_TEXT))
+		strcpy(dst, "?");
+	return dst;
+}
+
+char *
+util_ipport(const union addr *a, char *dst)
+{
+	char ip[ADDR_TEXT];
+	int v6 = a->sa.sa_family == AF_INET6;
+	unsigned port = ntohs(v6 ? a->in6.sin6_port : a->in.sin_port);
+
+	snprintf(dst, ADDR_TEXT, v6 ? "[%s]:%u" : "%s:%u", util_ip(a, ip), port);
+	return dst;
+}
+
+int
+util_socket(const union addr *a)
+{
+	int one = 1;
+	int fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+int
+util_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -1;
+	return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+void
+util_abort_close(int fd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+static unsigned char
+lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+int
+util_casecmp(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
+
+int
+util_caseeq(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && util_casecmp(s, word, n);
+}
+
+char *
+util_logcpy(char *dst, size_t cap, const char *s, size_t n)
+{
+	size_t i;
+
+	if (cap == 0)
+		return dst;
+	for (i = 0; i < n && i + 1 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+		dst[i] = (c < 0x20 || c == 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
+	}
+	dst[i] = '\0';
+	return dst;
+}

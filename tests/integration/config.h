@@ -1,0 +1,61 @@
+/*
+ * The integration suite's config: the default one's shape on other ports (so a running
+ * `make run` does not collide), short timeouts, few slots, and routes for every case.
+ */
+enum pool_name { POOL_WEB, POOL_API, POOL_HOSTED, POOL_DEAD, POOL_SINK, NPOOLS };
+
+static const struct conf_pool pools[] = {
+	/* pool                 name             policy */
+	[POOL_WEB]    = { .name = "web",    .policy = LB_ROUND_ROBIN },
+	[POOL_API]    = { .name = "api",    .policy = LB_ROUND_ROBIN },
+	[POOL_HOSTED] = { .name = "hosted", .policy = LB_ROUND_ROBIN },
+	[POOL_DEAD]   = { .name = "dead",   .policy = LB_ROUND_ROBIN },
+	[POOL_SINK]   = { .name = "sink",   .policy = LB_ROUND_ROBIN },
+};
+
+static const struct conf_backend backends[] = {
+	/* pool                  address             port           weight */
+	{ .pool = POOL_WEB,    .addr = "127.0.0.1", .port = 19001, .weight = 1 },
+	{ .pool = POOL_WEB,    .addr = "127.0.0.1", .port = 19002, .weight = 1 },
+	{ .pool = POOL_API,    .addr = "127.0.0.1", .port = 19003, .weight = 1 },
+	{ .pool = POOL_HOSTED, .addr = "::1",       .port = 19004, .weight = 1 },
+	{ .pool = POOL_DEAD,   .addr = "127.0.0.1", .port = 19009, .weight = 1 },
+	{ .pool = POOL_SINK,   .addr = "127.0.0.1", .port = 19005, .weight = 1 },
+};
+
+static const char *const hdr_add[] = { "X-Added: yes", "X-Route: hdr", NULL };
+static const char *const hdr_del[] = { "X-Secret", "User-Agent", NULL };
+
+static const struct route_rule routes[] = {
+	/* host                 prefix               pool                flags */
+	{ .host = "api.test",    .prefix = "/",         .pool = POOL_API },
+	{ .host = "*.wild.test", .prefix = "/",         .pool = POOL_HOSTED },
+	{ .host = NULL,          .prefix = "/api/",     .pool = POOL_API,  .flags = R_STRIP },
+	{ .host = NULL,          .prefix = "/dead/",    .pool = POOL_DEAD },
+	{ .host = NULL,          .prefix = "/sink/",    .pool = POOL_SINK },
+	{ .host = NULL,          .prefix = "/hdr",      .pool = POOL_WEB,
+	  .add = hdr_add, .del = hdr_del },
+	{ .host = "127.0.0.1",   .prefix = "/",         .pool = POOL_WEB },
+	{ .host = "localhost",   .prefix = "/",         .pool = POOL_WEB },
+	/* no catch-all: any other host gets 404 */
+};
+
+static const struct conf_listener listeners[] = {
+	/* address            port */
+	{ .addr = "127.0.0.1", .port = 18080 },
+	{ .addr = "::1",       .port = 18080 },
+};
+
+#define SLOTS            32
+#define UP_SLOTS         64
+#define BUF_BYTES        16384
+#define MAX_FIELDS       64
+#define IDLE_PER_BACKEND 4
+
+#define T_HEADER         2000
+#define T_IDLE           3000
+#define T_CONNECT        1000
+#define T_FIRST_BYTE     2000
+#define T_BODY           2000
+#define T_UP_IDLE        2000
+#define T_DOWN           1000
