@@ -18,7 +18,7 @@ endif
 include boards/$(BOARD).mk
 AR ?= ar
 
-CONFNAME := $(basename $(notdir $(CONFIG)))
+CONFNAME := $(subst /,_,$(basename $(CONFIG)))
 B        := build/$(BOARD)/$(CONFNAME)
 BB       := build/$(BOARD)/bearssl
 BEARSSL_SRC ?= build/src/bearssl
@@ -37,6 +37,7 @@ OBJS := $(patsubst src/%.c,$(B)/%.o,$(SRCS))
 all: $(OUT)
 
 $(OUT): $(OBJS) $(BSSL_LIB) $(B)/confcheck.ok
+	@mkdir -p $(dir $@)
 	$(CC) $(ALLLDFLAGS) -o $@ $(OBJS) $(BSSL_LIB) $(LDLIBS)
 	$(STRIP) $@
 
