@@ -46,7 +46,8 @@ enum {
 	CF_CMOVED = 1 << 12,    /* bytes moved on the client socket in this pump */
 	CF_UMOVED = 1 << 13,    /* bytes moved on the backend socket in this pump */
 	CF_CBLOCK = 1 << 14,    /* the client socket refused a write: wait for POLLOUT */
-	CF_UBLOCK = 1 << 15     /* the backend socket refused a write */
+	CF_UBLOCK = 1 << 15,    /* the backend socket refused a write */
+	CF_LOGGED = 1 << 16     /* the access line of this request is written */
 };
 
 #define NO_BACKEND 0xffff
@@ -142,6 +143,9 @@ refuse(int fd, const union addr *peer)
 	shutdown(fd, SHUT_WR);
 	close(fd);
 	log_warn("%s: 503: all %u client slots busy", util_ip(peer, ip), conf.nconns);
+	struct log_req r = { .client = ip, .host = "-", .method = "-", .target = "-",
+		.status = S_UNAVAILABLE, .bytes = busy503_len, .ms = 0, .backend = "-" };
+	log_access(&r);
 }
 
 void
@@ -182,12 +186,16 @@ static void
 access_log(struct conn *c)
 {
 	char ip[ADDR_TEXT];
+
 	struct log_req r = {
 		.client = util_ip(&c->peer, ip), .host = c->lhost, .method = c->lmethod,
 		.target = c->ltarget, .status = c->status, .bytes = c->resp_bytes,
-		.ms = c->status ? loop_now - c->t0 : 0, .backend = backend_name(c),
+		.ms = c->t0 ? loop_now - c->t0 : 0, .backend = backend_name(c),
 	};
 
+	if (c->flags & CF_LOGGED)
+		return;
+	c->flags |= CF_LOGGED;
 	log_access(&r);
 }
 
@@ -246,6 +254,8 @@ conn_close(struct conn *c, int abort)
 static int
 conn_abort(struct conn *c, const char *why)
 {
+	if (c->flags & CF_LOGGED)
+		return conn_close(c, 1);        /* answered and logged already */
 	if (c->status)
 		access_log(c);
 	warn(c, c->status, why);
@@ -278,7 +288,7 @@ conn_error(struct conn *c, int status, const char *why)
 	c->out.wr = c->out.fwd;
 	n = http_error(resp, sizeof(resp), status, c->method == M_HEAD,
 	    status == S_UNAVAILABLE ? "Retry-After: 1\r\n" : NULL);
-	if (c->status == 0 && c->t0 == 0)
+	if (c->t0 == 0)
 		c->t0 = loop_now;
 	c->status = (uint16_t)status;
 	if (buf_put(&c->out, resp, (uint32_t)n) < 0)
@@ -380,7 +390,6 @@ start_request(struct conn *c, long hlen)
 	int st = http_parse_request(c->in.p + c->in.fwd, (size_t)hlen, &msg);
 	const char *why;
 
-	c->t0 = loop_now;
 	if (st != S_NONE)
 		return conn_error(c, st, "malformed request");
 	log_fields(c, &msg);
@@ -405,6 +414,7 @@ read_head(struct conn *c)
 	if (b->wr > b->fwd && !(c->flags & CF_HEAD_BYTES)) {
 		c->flags |= CF_HEAD_BYTES;
 		c->deadline = loop_now + conf.t_header;
+		c->t0 = loop_now;
 	}
 	if (n < 0)
 		return conn_error(c, S_BAD_REQUEST, "malformed request head");
@@ -433,17 +443,18 @@ interim(struct conn *c, const struct http_msg *m)
 {
 	struct fwd_resp o = { .keepalive = 1 };
 	struct buf *b = &c->out;
-	size_t nh;
+	size_t nh, tail = b->wr - b->fwd - m->head_len;
 
 	/* pollux answered Expect itself; HTTP/1.0 clients get no 1xx at all */
 	if (m->status == 100 || (c->flags & CF_HTTP10)) {
 		drop_head(b, m->head_len);
 		return MOVED;
 	}
-	nh = fwd_response(b->p + b->fwd, b->cap - b->fwd, b->wr - b->fwd - m->head_len, m, &o);
+	nh = fwd_response(b->p + b->fwd, b->cap - b->fwd, tail, m, &o);
 	if (nh == 0)
 		return conn_error(c, S_BAD_GATEWAY, "interim response too large");
 	b->fwd += (uint32_t)nh;
+	b->wr = b->fwd + (uint32_t)tail;        /* the bytes behind the head moved with it */
 	return MOVED;
 }
 
@@ -479,6 +490,7 @@ final_head(struct conn *c, const struct http_msg *m)
 	c->status = m->status;
 	c->flags &= (uint32_t)~CF_REPLAY;
 	b->fwd += (uint32_t)nh;
+	b->wr = b->fwd + (uint32_t)tail;        /* the bytes behind the head moved with it */
 	c->resp_bytes = nh;
 	if (tunnel) {
 		enter_tunnel(c);

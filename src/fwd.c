@@ -23,7 +23,7 @@ struct edit {
 static struct edit ed[FWD_MAX_EDITS];
 static unsigned ned;
 static int overflow;
-static char scratch[FWD_GROWTH];
+static char scratch[2 * FWD_GROWTH];    /* an authority may appear twice */
 static size_t nscratch;
 
 static void
@@ -117,14 +117,14 @@ listed(const char *buf, const struct http_field *f, const char *const *names)
 	return 0;
 }
 
-/* keeps a field line, appending text to its value (before the line's OWS and CRLF) */
+/* keeps a field line, appending ", a" to its value (just a when the value is empty) */
 static void
-keep_appended(const struct http_field *f, const char *fmt, const char *a)
+keep_appended(const struct http_field *f, const char *a)
 {
 	size_t vend = (size_t)f->value.off + f->value.len;
 
 	keep(f->line.off, vend - f->line.off);
-	insert_fmt(fmt, a, strlen(a));
+	insert_fmt(f->value.len ? ", %.*s" : "%.*s", a, strlen(a));
 	keep(vend, (size_t)f->line.off + f->line.len - vend);
 }
 
@@ -146,13 +146,16 @@ request_line(const char *buf, const struct http_msg *m, const struct fwd_req *o)
 
 /* whether a request field goes on to the backend unchanged */
 static int
-request_drops(const char *buf, const struct http_field *f, const struct fwd_req *o)
+request_drops(const char *buf, const struct http_msg *m, const struct http_field *f,
+    const struct fwd_req *o)
 {
 	if (f->cls == H_UPGRADE && o->tunnel)
 		return 0;
 	if (f->hop || f->cls == H_EXPECT || f->cls == H_X_FORWARDED_PROTO ||
 	    f->cls == H_X_FORWARDED_HOST)
 		return 1;
+	if (f->cls == H_HOST && (m->flags & HF_ABSOLUTE))
+		return 1;               /* replaced by the target's authority */
 	return listed(buf, f, o->del);
 }
 
@@ -160,28 +163,31 @@ static void
 request_fields(const char *buf, const struct http_msg *m, const struct fwd_req *o)
 {
 	int last_xff = -1, last_via = -1;
+	const char *via = o->http10 ? "1.0 pollux" : "1.1 pollux";  /* the received version */
 
 	for (int i = 0; i < m->nf; i++) {
-		if (m->f[i].cls == H_X_FORWARDED_FOR && !request_drops(buf, &m->f[i], o))
+		if (m->f[i].cls == H_X_FORWARDED_FOR && !request_drops(buf, m, &m->f[i], o))
 			last_xff = i;
-		if (m->f[i].cls == H_VIA && !request_drops(buf, &m->f[i], o))
+		if (m->f[i].cls == H_VIA && !request_drops(buf, m, &m->f[i], o))
 			last_via = i;
 	}
 	for (int i = 0; i < m->nf; i++) {
 		const struct http_field *f = &m->f[i];
-		if (request_drops(buf, f, o))
+		if (request_drops(buf, m, f, o))
 			continue;
 		if (i == last_xff)
-			keep_appended(f, ", %.*s", o->client_ip);
+			keep_appended(f, o->client_ip);
 		else if (i == last_via)
-			keep_appended(f, ", %.*s", "1.1 pollux");
+			keep_appended(f, via);
 		else
 			keep(f->line.off, f->line.len);
 	}
+	if (m->flags & HF_ABSOLUTE)
+		insert_fmt("Host: %.*s\r\n", buf + m->host.off, m->host.len);
 	if (last_xff < 0)
 		insert_fmt("X-Forwarded-For: %.*s\r\n", o->client_ip, strlen(o->client_ip));
 	if (last_via < 0)
-		insert_str("Via: 1.1 pollux\r\n");
+		insert_fmt("Via: %.*s\r\n", via, strlen(via));
 }
 
 static void

@@ -27,8 +27,9 @@ struct fwd_req {
  * Rewrites the request head buf[0..m->head_len), followed by tail_len bytes of body, in
  * place: origin-form target (prefix stripped), HTTP/1.1 (or 1.0), hop-by-hop fields and
  * Expect removed, X-Forwarded-For appended, X-Forwarded-Proto/-Host and Via set, route
- * lines added and removed. Returns the new head length (the tail follows it), or 0 when
- * the result would not fit in cap bytes (buf untouched then).
+ * lines added and removed; an absolute-form target's authority becomes the Host. Returns
+ * the new head length (the tail follows it), or 0 when the result would not fit in cap
+ * bytes or needs more than 128 edits (buf untouched then).
  */
 size_t fwd_request(char *buf, size_t cap, size_t tail_len, const struct http_msg *m,
     const struct fwd_req *o);

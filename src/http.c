@@ -227,6 +227,10 @@ apply_connection(const char *p, struct http_msg *m)
 		while (next_token(v, n, &i, &s, &l)) {
 			if (!is_token(v + s, l))
 				return S_BAD_REQUEST;
+			/* a field every recipient needs cannot be made hop-by-hop */
+			if (util_caseeq(v + s, l, "host") || util_caseeq(v + s, l, "content-length") ||
+			    util_caseeq(v + s, l, "transfer-encoding"))
+				return S_BAD_REQUEST;
 			if (util_caseeq(v + s, l, "close"))
 				m->flags |= HF_CLOSE;
 			else if (util_caseeq(v + s, l, "keep-alive"))
@@ -333,6 +337,8 @@ response_framing(const char *p, struct http_msg *m, int method)
 		m->framing = HB_NONE;
 		return S_NONE;
 	}
+	if (has_te && m->version == 10)
+		return S_BAD_GATEWAY;   /* RFC 9112 6.1: faulty framing */
 	if (has_te) {
 		/* chunked not final: read until close; chunked twice or misplaced: refuse */
 		int ch = te_final_chunked(p, m, &other);
@@ -441,10 +447,8 @@ parse_request_line(const char *p, size_t len, size_t *pos, struct http_msg *m)
 	m->target.off = (uint16_t)s;
 	m->target.len = (uint16_t)(i - s);
 	int v = parse_version(p + i + 1, eol - i - 1);
-	if (v == 0)
-		return S_BAD_REQUEST;
-	if (v == 1)
-		return S_VERSION;
+	if (v < 10)
+		return S_BAD_REQUEST;   /* only HTTP/1.0 and HTTP/1.1 */
 	m->version = (uint8_t)v;
 	*pos = eol + 2;
 	return parse_target(p, m);
@@ -542,14 +546,14 @@ http_parse_response(const char *p, size_t len, int method, struct http_msg *m)
 	eol = (size_t)(cr - p);
 	m->line.len = (uint16_t)eol;
 	v = parse_version(p, eol < 8 ? eol : 8);
-	if (v < 10 || eol < 12 || p[8] != ' ')
+	if (v < 10 || eol < 13 || p[8] != ' ' || p[12] != ' ')
 		return S_BAD_GATEWAY;
 	m->version = (uint8_t)v;
 	for (int i = 9; i < 12; i++)
 		if (p[i] < '0' || p[i] > '9')
 			return S_BAD_GATEWAY;
 	m->status = (uint16_t)((p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0'));
-	if (m->status < 100 || (eol > 12 && p[12] != ' '))
+	if (m->status < 100 || m->status > 599)
 		return S_BAD_GATEWAY;
 	for (size_t i = 12; i < eol; i++)
 		if (!is_vbyte((unsigned char)p[i]))
@@ -596,7 +600,7 @@ chunk_byte(struct http_body *b, unsigned char c)
 	switch (b->st) {
 	case CH_SIZE:
 		if (hexval(c) >= 0) {
-			if (++b->ndig > 15)
+			if (++b->ndig > 16)
 				return -1;
 			b->left = b->left * 16 + (uint64_t)hexval(c);
 			return 0;
@@ -731,18 +735,20 @@ http_reason(int status)
 size_t
 http_error(char *dst, size_t cap, int status, int head_only, const char *extra)
 {
+	char tmp[1024];
 	const char *r = http_reason(status);
 	int body = snprintf(NULL, 0, "%d %s\n", status, r);
-	int n = snprintf(dst, cap,
+	int n = snprintf(tmp, sizeof(tmp),
 	    "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
-	    "Connection: close\r\n%s\r\n", status, r, body, extra ? extra : "");
+	    "Connection: close\r\n%s\r\n%d %s\n", status, r, body, extra ? extra : "",
+	    status, r);
 
-	if (n < 0 || (size_t)n >= cap)
+	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return 0;
 	if (head_only)
-		return (size_t)n;
-	int m = snprintf(dst + n, cap - (size_t)n, "%d %s\n", status, r);
-	if (m < 0 || (size_t)(n + m) >= cap)
+		n -= body;
+	if ((size_t)n > cap)
 		return 0;
-	return (size_t)(n + m);
+	memcpy(dst, tmp, (size_t)n);
+	return (size_t)n;
 }

@@ -29,7 +29,7 @@ enum http_status {
 	S_BAD_GATEWAY = 502,
 	S_UNAVAILABLE = 503,
 	S_GATEWAY_TIMEOUT = 504,
-	S_VERSION = 505
+	S_VERSION = 505     /* not sent: other versions get 400 (issue 6) */
 };
 
 enum http_method {
@@ -95,14 +95,18 @@ long http_head_len(const char *p, size_t len, size_t *scan);
 /*
  * Parses a complete request head p[0..len) (len as returned by http_head_len) into m,
  * whose f/fcap the caller set. Returns S_NONE, or the status to answer with:
- * S_BAD_REQUEST (malformed), S_HEADERS_TOO_LARGE (more fields than fcap),
- * S_NOT_IMPLEMENTED (a transfer coding other than chunked), S_VERSION.
+ * S_BAD_REQUEST (malformed, or a version other than HTTP/1.0 and HTTP/1.1, or a
+ * Connection header naming Host, Content-Length or Transfer-Encoding),
+ * S_HEADERS_TOO_LARGE (more fields than fcap), S_NOT_IMPLEMENTED (a transfer
+ * coding other than chunked).
  */
 int http_parse_request(const char *p, size_t len, struct http_msg *m);
 
 /*
  * Parses a complete response head p[0..len). method is the request's enum http_method
- * (a HEAD request means no body). Returns S_NONE or S_BAD_GATEWAY when malformed.
+ * (a HEAD request means no body). Returns S_NONE or S_BAD_GATEWAY when malformed
+ * (the status line needs "HTTP/1.x SP 3DIGIT SP", a code 100..599; an HTTP/1.0
+ * response with Transfer-Encoding, both CL and TE, several CL are refused).
  */
 int http_parse_response(const char *p, size_t len, int method, struct http_msg *m);
 

@@ -22,7 +22,8 @@ struct route_rule {
 };
 
 /*
- * Returns the index of the first rule in r[0..n) matching host[0..host_len) and
+ * Returns the index of the first rule in r[0..n) matching host[0..host_len) (host is
+ * never NULL; an empty host matches only rules without a host) and
  * path[0..path_len) (the path may carry a query; it is not matched), or -1.
  */
 int route_match(const struct route_rule *r, unsigned n, const char *host, size_t host_len,

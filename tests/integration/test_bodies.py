@@ -1,0 +1,271 @@
+"""Message bodies: streaming, framing (length, chunked, close), bodiless responses, 100-continue."""
+import hashlib
+import subprocess
+import time
+
+from harness import (GIB, PATTERN, SLICE, Reader, blog, check, connect, curl_env, curl_ok, eq,
+                     expect_closed, expect_open, header_values, pattern_sha, request, timeout)
+
+RSS_GROWTH_KB = 5 * 1024
+
+
+class RssWatch:
+    """Samples pollux's VmRSS at most every 0.1 s; remembers the first and the largest."""
+
+    def __init__(self, px):
+        self.px = px
+        self.first = px.rss_kb()
+        self.peak = self.first
+        self.t = 0.0
+
+    def sample(self):
+        now = time.time()
+        if now - self.t >= 0.1:
+            self.t = now
+            self.peak = max(self.peak, self.px.rss_kb())
+
+    def check(self, what):
+        self.peak = max(self.peak, self.px.rss_kb())
+        check(self.peak - self.first <= RSS_GROWTH_KB,
+              "%s: pollux VmRSS grew from %d kB to %d kB (limit +%d kB)" % (
+                  what, self.first, self.peak, RSS_GROWTH_KB))
+
+
+@timeout(180)
+def test_download_1gib_streams_with_flat_rss(px):
+    want = pattern_sha(GIB)
+    rss = RssWatch(px)
+    p = subprocess.Popen(["curl", "-sS", "--noproxy", "*", "--max-time", "150", "-o", "-",
+                          "http://127.0.0.1:18080/api/bytes/%d" % GIB],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=curl_env())
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        d = p.stdout.read1(SLICE)
+        if not d:
+            break
+        h.update(d)
+        n += len(d)
+        rss.sample()
+    err = p.stderr.read().decode(errors="replace")
+    rc = p.wait()
+    eq(rc, 0, "curl exit status (%s)" % err.strip())
+    eq(n, GIB, "bytes received")
+    eq(h.hexdigest(), want, "sha256 of the download")
+    rss.check("1 GiB download")
+    px.wait_access(200, "/api/bytes/%d" % GIB)
+
+
+def send_pattern(s, n, chunk_sizes=None, rss=None):
+    pos = 0
+    k = 0
+    while pos < n:
+        size = min(chunk_sizes[k % len(chunk_sizes)] if chunk_sizes else SLICE, n - pos)
+        k += 1
+        phase = pos % 256
+        piece = PATTERN[phase:phase + size]
+        if chunk_sizes:
+            s.sendall(b"%x\r\n" % size)
+            s.sendall(piece)
+            s.sendall(b"\r\n")
+        else:
+            s.sendall(piece)
+        pos += size
+        if rss:
+            rss.sample()
+
+
+@timeout(180)
+def test_upload_1gib_content_length(px):
+    want = pattern_sha(GIB)
+    rss = RssWatch(px)
+    s = connect(timeout=60)
+    s.sendall(request("POST", "/api/upload", content_length=GIB,
+                      headers=[("Content-Type", "application/octet-stream")]))
+    send_pattern(s, GIB, rss=rss)
+    r = Reader(s).read_response()
+    eq(r.status, 200, "status")
+    j = r.json()
+    eq(j["body_len"], GIB, "body length at the backend")
+    eq(j["body_sha256"], want, "sha256 at the backend")
+    eq(header_values(j["headers"], "content-length"), [str(GIB)], "Content-Length at the backend")
+    rss.check("1 GiB upload")
+
+
+@timeout(180)
+def test_upload_1gib_chunked(px):
+    want = pattern_sha(GIB)
+    rss = RssWatch(px)
+    s = connect(timeout=60)
+    s.sendall(request("POST", "/api/upload", headers=[("Transfer-Encoding", "chunked")]))
+    send_pattern(s, GIB, chunk_sizes=[SLICE, 65537, 1000, SLICE - 1, 5], rss=rss)
+    s.sendall(b"0\r\n\r\n")
+    r = Reader(s).read_response()
+    eq(r.status, 200, "status")
+    j = r.json()
+    eq(j["body_len"], GIB, "body length at the backend")
+    eq(j["body_sha256"], want, "sha256 at the backend")
+    rss.check("1 GiB chunked upload")
+
+
+def test_chunked_response_decoded_by_curl(px):
+    n = 3 * 1024 * 1024 + 7
+    r = curl_ok("/api/bytes/%d?chunked=1" % n)
+    eq(len(r.body), n, "decoded length")
+    eq(hashlib.sha256(r.body).hexdigest(), pattern_sha(n), "sha256 of the decoded body")
+
+
+def test_chunked_response_framing_and_trailer_reach_client(px):
+    n = 300000
+    s = connect()
+    s.sendall(request("GET", "/api/bytes/%d?chunked=1" % n))
+    rd = Reader(s)
+    r = rd.read_response()
+    eq(r.status, 200, "status")
+    check(r.chunked, "response not chunked; headers %r" % r.headers)
+    check(not r.has("content-length"), "chunked response also has Content-Length")
+    eq(len(r.body), n, "decoded length")
+    eq(hashlib.sha256(r.body).hexdigest(), pattern_sha(n), "sha256")
+    eq(header_values(r.trailers, "x-checksum"), [pattern_sha(n)], "X-Checksum trailer")
+    eq(header_values(r.trailers, "x-trailer-2"), ["done"], "X-Trailer-2 trailer")
+    # the framing ended exactly: the next request on the socket works
+    s.sendall(request("GET", "/api/echo/after"))
+    r2 = rd.read_response()
+    eq(r2.status, 200, "status of the request after the chunked response")
+    eq(r2.json()["target"], "/echo/after", "target of the request after")
+
+
+def test_chunked_request_with_trailer(px):
+    s = connect()
+    s.sendall(request("POST", "/api/upload", headers=[("Transfer-Encoding", "chunked")]))
+    s.sendall(b"5\r\nhello\r\n6;ext=1\r\n world\r\n")
+    time.sleep(0.05)
+    s.sendall(b"0\r\nX-Trail: t1\r\n\r\n")
+    rd = Reader(s)
+    r = rd.read_response()
+    eq(r.status, 200, "status")
+    j = r.json()
+    eq(j["body_len"], 11, "body length at the backend")
+    eq(j["body_sha256"], hashlib.sha256(b"hello world").hexdigest(), "sha256 at the backend")
+    eq(header_values(j["headers"], "transfer-encoding"), ["chunked"],
+       "Transfer-Encoding at the backend")
+    eq(header_values(j["headers"], "content-length"), [], "Content-Length at the backend")
+    eq(j["trailers"], [["X-Trail", "t1"]], "trailers at the backend")
+    expect_open(s, rd, what="client connection after a chunked request")
+
+
+def test_close_delimited_response_read_to_end(px):
+    n = 500000
+    s = connect()
+    s.sendall(request("GET", "/api/bytes/%d?close=1" % n))
+    rd = Reader(s)
+    r = rd.read_response()
+    eq(r.status, 200, "status")
+    eq(len(r.body), n, "body length")
+    eq(hashlib.sha256(r.body).hexdigest(), pattern_sha(n), "sha256")
+    expect_closed(s, rd, what="client connection after a close-delimited response")
+    px.wait_access(200, "/api/bytes/%d?close=1" % n)
+
+
+def test_close_delimited_response_via_curl(px):
+    n = 2 * 1024 * 1024
+    r = curl_ok("/api/bytes/%d?close=1" % n)
+    eq(len(r.body), n, "body length")
+    eq(hashlib.sha256(r.body).hexdigest(), pattern_sha(n), "sha256")
+
+
+def test_head_has_no_body(px):
+    s = connect()
+    s.sendall(request("HEAD", "/api/bytes/5000"))
+    rd = Reader(s)
+    r = rd.read_response("HEAD")
+    eq(r.status, 200, "status")
+    for v in r.header_all("content-length"):
+        eq(v, "5000", "Content-Length of the HEAD response")
+    s.sendall(request("GET", "/api/echo/next"))
+    r2 = rd.read_response()
+    eq(r2.status, 200, "status of the request after HEAD (a stray body would break this)")
+    eq(r2.json()["target"], "/echo/next", "target after HEAD")
+    log = [e["method"] for e in blog("api")]
+    eq(log, ["HEAD", "GET"], "methods the backend received")
+
+
+def test_204_and_304_have_no_body_and_keep_alive(px):
+    s = connect()
+    rd = Reader(s)
+    s.sendall(request("GET", "/api/status/204"))
+    r = rd.read_response()
+    eq(r.status, 204, "status")
+    s.sendall(request("GET", "/api/status/304"))
+    r = rd.read_response()
+    eq(r.status, 304, "status")
+    s.sendall(request("GET", "/api/echo/third"))
+    r = rd.read_response()
+    eq(r.status, 200, "status of the request after 204 and 304")
+    eq(r.json()["target"], "/echo/third", "target of the third request")
+    expect_open(s, rd, what="client connection after 204/304")
+    eq([e["target"] for e in blog("api")], ["/status/204", "/status/304", "/echo/third"],
+       "targets at the backend")
+
+
+def test_other_status_passed_through(px):
+    r = curl_ok("/api/status/418", status=418)
+    eq(r.body, b"status 418\n", "body")
+    r = curl_ok("/api/status/503", status=503)
+    eq(r.body, b"status 503\n", "body of a backend's own 503")
+
+
+def test_interim_103_forwarded_before_final(px):
+    s = connect()
+    rd = Reader(s)
+    s.sendall(request("GET", "/api/early"))
+    r = rd.read_response(allow_1xx=True)
+    eq(r.status, 103, "first response")
+    eq(r.header_all("link"), ["</s.css>; rel=preload"], "Link in the 103")
+    r = rd.read_response()
+    eq((r.status, r.body), (200, b"early\n"), "final response")
+    s.sendall(request("GET", "/api/echo/after"))
+    r = rd.read_response()
+    eq(r.json()["target"], "/echo/after", "target of the next request")
+
+
+def test_interim_103_hop_by_hop_fields_stripped(px):
+    s = connect()
+    rd = Reader(s)
+    s.sendall(request("GET", "/api/early?hop=1"))
+    r = rd.read_response(allow_1xx=True)
+    eq(r.status, 103, "first response")
+    names = [n.lower() for n, _ in r.headers]
+    for n in ("keep-alive", "x-hint", "connection"):
+        check(n not in names, "103 carries hop-by-hop field %r: %r" % (n, r.headers))
+    eq(r.header_all("link"), ["</s.css>; rel=preload"], "Link in the 103")
+    r = rd.read_response()
+    eq((r.status, r.body), (200, b"early\n"), "final response after the 103")
+
+
+def test_interim_103_not_sent_to_http10_client(px):
+    s = connect()
+    rd = Reader(s)
+    s.sendall(request("GET", "/api/early", version="HTTP/1.0"))
+    r = rd.read_response(allow_1xx=True)
+    eq((r.status, r.body), (200, b"early\n"), "first (and only) response to HTTP/1.0")
+    expect_closed(s, rd, what="HTTP/1.0 connection after the response")
+
+
+def test_expect_100_continue(px):
+    s = connect(timeout=2)
+    s.sendall(request("POST", "/api/upload", content_length=11,
+                      headers=[("Expect", "100-continue")]))
+    rd = Reader(s)
+    t0 = time.time()
+    r = rd.read_response(allow_1xx=True)
+    eq(r.status, 100, "first response status")
+    check(time.time() - t0 < 1.0, "100 Continue took %.2f s" % (time.time() - t0))
+    check(r.version == "HTTP/1.1", "100 Continue version %r" % r.version)
+    s.sendall(b"hello world")
+    r = rd.read_response()
+    eq(r.status, 200, "final status")
+    j = r.json()
+    eq(j["body_len"], 11, "body length at the backend")
+    eq(j["body_sha256"], hashlib.sha256(b"hello world").hexdigest(), "sha256 at the backend")
+    eq(header_values(j["headers"], "expect"), [], "Expect at the backend")

@@ -1,0 +1,165 @@
+"""Connections: pipelining, keep-alive on both sides, HTTP/1.0, WebSocket tunnels."""
+import hashlib
+import os
+import time
+
+from harness import (HOSTED_IDLE_CLOSE, Reader, blog, check, connect, eq, expect_closed,
+                     expect_open, get, header_values, pattern_sha, request, ws_accept,
+                     ws_frame, ws_key, ws_read_frame)
+
+
+def test_pipelined_requests_answered_in_order(px):
+    s = connect()
+    s.sendall(request("GET", "/api/slow/300") + request("GET", "/echo/second") +
+              request("GET", "/api/bytes/20000"))
+    rd = Reader(s)
+    r1 = rd.read_response()
+    eq((r1.status, r1.body), (200, b"slow"), "first pipelined response")
+    r2 = rd.read_response()
+    eq(r2.status, 200, "second pipelined status")
+    eq(r2.json()["target"], "/echo/second", "second pipelined response's target")
+    r3 = rd.read_response()
+    eq(r3.status, 200, "third pipelined status")
+    eq(len(r3.body), 20000, "third pipelined body length")
+    eq(hashlib.sha256(r3.body).hexdigest(), pattern_sha(20000), "third pipelined body")
+    expect_open(s, rd, what="client connection after pipelined requests")
+    eq([e["target"] for e in blog("api")], ["/slow/300", "/bytes/20000"], "api's requests")
+
+
+def test_pipelined_request_bodies_framed(px):
+    s = connect()
+    s.sendall(request("POST", "/api/upload", body=b"first body") +
+              request("POST", "/api/upload", headers=[("Transfer-Encoding", "chunked")]) +
+              b"3\r\nabc\r\n0\r\n\r\n" + request("GET", "/api/echo/third"))
+    rd = Reader(s)
+    j = rd.read_response().json()
+    eq((j["body_len"], j["body_sha256"]), (10, hashlib.sha256(b"first body").hexdigest()),
+       "first body at the backend")
+    j = rd.read_response().json()
+    eq((j["body_len"], j["body_sha256"]), (3, hashlib.sha256(b"abc").hexdigest()),
+       "second (chunked) body at the backend")
+    r = rd.read_response()
+    eq(r.status, 200, "third status")
+    eq(r.json()["target"], "/echo/third", "third target")
+    eq([e["target"] for e in blog("api")], ["/upload", "/upload", "/echo/third"],
+       "api's requests")
+
+
+def test_client_keep_alive_several_requests(px):
+    s = connect()
+    rd = Reader(s)
+    for i in range(5):
+        s.sendall(request("GET", "/echo/ka%d" % i))
+        r = rd.read_response()
+        eq(r.status, 200, "status of request %d on one connection" % i)
+        eq(r.json()["target"], "/echo/ka%d" % i, "target of request %d" % i)
+    expect_open(s, rd, what="client connection after 5 requests")
+    for i in range(5):
+        px.wait_access(200, "/echo/ka%d" % i)
+
+
+def test_idle_client_connection_closed_after_idle_timeout(px):
+    s = connect(timeout=6)
+    rd = Reader(s)
+    s.sendall(request("GET", "/echo"))
+    eq(rd.read_response().status, 200, "status")
+    t0 = time.time()
+    expect_closed(s, rd, wait=5.5, what="idle keep-alive connection")
+    dt = time.time() - t0
+    check(2.5 <= dt <= 4.5, "idle client connection closed after %.2f s, want ~3 s" % dt)
+
+
+def test_backend_connection_reused(px):
+    j1 = get("/echo/one", host="api.test").json()
+    j2 = get("/echo/two", host="api.test").json()
+    eq(j2["conn_id"], j1["conn_id"], "backend connection of the second request")
+    eq((j1["req_on_conn"], j2["req_on_conn"]), (1, 2), "request numbers on that connection")
+
+
+def test_failed_reused_backend_connection_retried(px):
+    j1 = get("/drop-next", host="api.test").json()
+    # the backend now reads the next request on that connection and closes unanswered
+    r = get("/echo/retried", host="api.test")
+    eq(r.status, 200, "status when the reused connection fails before any response byte")
+    j2 = r.json()
+    check(j2["conn_id"] != j1["conn_id"], "answered on the failed connection?")
+    log = blog("api")
+    eq([(e["target"], e["conn_id"], bool(e.get("dropped"))) for e in log],
+       [("/drop-next", j1["conn_id"], False), ("/echo/retried", j1["conn_id"], True),
+        ("/echo/retried", j2["conn_id"], False)], "api's requests (target, conn, dropped)")
+
+
+def test_http10_keep_alive_stays_open(px):
+    s = connect()
+    rd = Reader(s)
+    s.sendall(request("GET", "/api/echo/a", version="HTTP/1.0",
+                      headers=[("Connection", "keep-alive")]))
+    r = rd.read_response()
+    eq(r.status, 200, "status")
+    check(r.has("content-length"), "response to an HTTP/1.0 keep-alive request has no length")
+    check(any("keep-alive" in v.lower() for v in r.header_all("connection")),
+          "response lacks Connection: keep-alive (headers %r)" % r.headers)
+    eq(r.json()["version"], "HTTP/1.0", "version forwarded to the backend")
+    expect_open(s, rd, what="HTTP/1.0 keep-alive connection")
+    s.sendall(request("GET", "/api/echo/b", version="HTTP/1.0",
+                      headers=[("Connection", "keep-alive")]))
+    r = rd.read_response()
+    eq(r.status, 200, "status of the second HTTP/1.0 request")
+    eq(r.json()["target"], "/echo/b", "second target")
+
+
+def test_http10_without_keep_alive_closes(px):
+    s = connect()
+    s.sendall(request("GET", "/api/echo/c", version="HTTP/1.0"))
+    rd = Reader(s)
+    r = rd.read_response()
+    eq(r.status, 200, "status")
+    eq(r.json()["version"], "HTTP/1.0", "version forwarded to the backend")
+    expect_closed(s, rd, what="HTTP/1.0 connection without keep-alive")
+
+
+def test_idle_closed_backend_connection_not_used(px):
+    j1 = get("/echo/first", host="a.wild.test").json()
+    eq(j1["name"], "hosted", "backend")
+    time.sleep(HOSTED_IDLE_CLOSE * 2)  # the backend has closed the idle connection by now
+    r = get("/echo/second", host="a.wild.test")
+    eq(r.status, 200, "status after the backend closed the idle connection")
+    j2 = r.json()
+    check(j2["conn_id"] != j1["conn_id"], "second request on the closed connection %d" %
+          j1["conn_id"])
+    eq([e["target"] for e in blog("hosted")], ["/echo/first", "/echo/second"],
+       "hosted's requests")
+
+
+def test_websocket_echo_through_tunnel(px):
+    s = connect()
+    key = ws_key()
+    s.sendall(request("GET", "/api/ws", headers=[
+        ("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Key", key),
+        ("Sec-WebSocket-Version", "13")]))
+    rd = Reader(s)
+    r = rd.read_response()
+    eq(r.status, 101, "handshake status")
+    eq(r.header_all("sec-websocket-accept"), [ws_accept(key)], "Sec-WebSocket-Accept")
+    eq([v.lower() for v in r.header_all("upgrade")], ["websocket"], "Upgrade in the 101")
+    check(any("upgrade" in v.lower() for v in r.header_all("connection")),
+          "101 lacks Connection: upgrade (%r)" % r.headers)
+    e = blog("api")
+    eq(len(e), 1, "requests at api")
+    eq(header_values(e[0]["headers"], "upgrade"), ["websocket"], "Upgrade at the backend")
+    check(any("upgrade" in v.lower() for v in header_values(e[0]["headers"], "connection")),
+          "backend did not get Connection: upgrade: %r" % e[0]["headers"])
+
+    s.sendall(ws_frame(0x1, b"hello pollux"))
+    f = ws_read_frame(rd)
+    eq((f["op"], f["fin"], f["masked"], f["payload"]), (0x1, True, False, b"hello pollux"),
+       "text echo")
+    big = os.urandom(200 * 1024)
+    s.sendall(ws_frame(0x2, big))
+    f = ws_read_frame(rd)
+    eq((f["op"], f["fin"], len(f["payload"])), (0x2, True, len(big)), "binary echo frame")
+    check(f["payload"] == big, "binary echo payload differs")
+    s.sendall(ws_frame(0x8, b"\x03\xe8bye"))
+    f = ws_read_frame(rd)
+    eq((f["op"], f["payload"]), (0x8, b"\x03\xe8bye"), "close frame echo")
+    expect_closed(s, rd, what="tunnel after the close handshake")
