@@ -9,7 +9,7 @@ pkgs_for() {
 	case $1 in
 	build) echo "make gcc musl-tools dpkg-dev xz-utils" ;;
 	run)   echo "make gcc musl-tools dpkg-dev xz-utils python3 openssl" ;;
-	test)  echo "make gcc musl-tools dpkg-dev xz-utils python3 curl clang openssl" ;;
+	test)  echo "make gcc musl-tools dpkg-dev xz-utils python3 curl clang libclang-rt-dev openssl" ;;
 	*) echo "usage: $0 build|run|test" >&2; exit 2 ;;
 	esac
 }
