@@ -76,11 +76,12 @@ const struct conf conf = {
 #else
 /* ---- the build-time table check --------------------------------------------------- */
 static int nerr;
+static const char *cfgname = "config.h";
 
 static void
 bad(const char *table, unsigned i, const char *what)
 {
-	fprintf(stderr, "config.h: %s[%u]: %s\n", table, i, what);
+	fprintf(stderr, "%s: %s[%u]: %s\n", cfgname, table, i, what);
 	nerr++;
 }
 
@@ -154,12 +155,14 @@ check_listeners(void)
 int
 main(int argc, char **argv)
 {
+	if (argc > 1)
+		cfgname = argv[1];
 	check_routes();
 	check_backends();
 	check_listeners();
 	if (nerr) {
 		fprintf(stderr, "%s: %d error(s); fix the table entries named above\n",
-		    argc > 1 ? argv[1] : "config.h", nerr);
+		    cfgname, nerr);
 		return 1;
 	}
 	return 0;

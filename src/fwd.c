@@ -35,31 +35,28 @@ edit_reset(void)
 }
 
 static void
+push(const char *text, size_t src, size_t len)
+{
+	if (ned == FWD_MAX_EDITS)
+		overflow = 1;
+	else
+		ed[ned++] = (struct edit){ .text = text, .src = src, .len = len };
+}
+
+static void
 keep(size_t src, size_t len)
 {
-	if (len == 0)
-		return;
-	if (ned && !ed[ned - 1].text && ed[ned - 1].src + ed[ned - 1].len == src) {
+	if (len && ned && !ed[ned - 1].text && ed[ned - 1].src + ed[ned - 1].len == src)
 		ed[ned - 1].len += len;         /* adjacent: one span */
-		return;
-	}
-	if (ned == FWD_MAX_EDITS) {
-		overflow = 1;
-		return;
-	}
-	ed[ned++] = (struct edit){ .src = src, .len = len };
+	else if (len)
+		push(NULL, src, len);
 }
 
 static void
 insert(const char *text, size_t len)
 {
-	if (len == 0)
-		return;
-	if (ned == FWD_MAX_EDITS) {
-		overflow = 1;
-		return;
-	}
-	ed[ned++] = (struct edit){ .text = text, .len = len };
+	if (len)
+		push(text, 0, len);
 }
 
 static void
