@@ -30,7 +30,7 @@ void up_init(void);
 /*
  * A connection to backend be for client c: the most recent idle one (reused = 1), or a
  * new non-blocking connect (U_CONNECTING). Returns NULL with errno set when no slot is
- * free (EAGAIN) or the connect failed at once.
+ * left (EAGAIN) or the connect failed at once.
  */
 struct up *up_get(unsigned be, struct conn *c);
 
