@@ -31,10 +31,23 @@ static const struct route_rule routes[] = {
 };
 
 /* ---- listeners ------------------------------------------------------------------- */
+/* .tls = 1 terminates TLS; .hsts_max_age (seconds) adds Strict-Transport-Security to
+ * its responses; .redirect_port = 443 on a plain listener answers every request with
+ * 301 to https://host:443/same/target instead of proxying it. */
 static const struct conf_listener listeners[] = {
-	/* address            port */
+	/* address              port            TLS and redirect */
 	{ .addr = "127.0.0.1", .port = 8080 },
-	/* 127.0.0.1:8443 is reserved for the TLS listener */
+	{ .addr = "127.0.0.1", .port = 8443, .tls = 1 },
+};
+
+/* ---- certificates ---------------------------------------------------------------- */
+/* The first entry is the default (no SNI, or an unknown name). names: SNI patterns,
+ * exact or "*.suffix", space-separated. chain: PEM, the certificate then its chain.
+ * key: PEM, PKCS#8 or EC/RSA. ECDSA P-256/P-384 and RSA 2048-4096. SIGHUP reloads them.
+ * `make run` makes the self-signed development pair below when it is missing. */
+static const struct conf_cert certs[] = {
+	/* names (SNI)     chain                      key */
+	{ .names = NULL, .chain = "build/tls/dev.pem", .key = "build/tls/dev.key" },
 };
 
 /* ---- limits ---------------------------------------------------------------------- */
@@ -43,6 +56,9 @@ static const struct conf_listener listeners[] = {
 #define BUF_BYTES        16384   /* bytes, per direction, per client connection */
 #define MAX_FIELDS       64      /* header fields per request or response */
 #define IDLE_PER_BACKEND 8       /* idle keep-alive connections kept per backend */
+#define TLS_SLOTS        64      /* of SLOTS, how many can carry TLS at once */
+#define TLS_SESSIONS     256     /* TLS sessions kept for resumption (100 bytes each) */
+#define TLS_CERT_BYTES   16384   /* bytes for certificates and keys (twice: reload) */
 
 /* ---- timeouts, in milliseconds --------------------------------------------------- */
 #define T_HEADER         10000   /* client: whole request head */

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "loop.h"
 #include "pool.h"
+#include "tls.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -46,6 +47,22 @@ _Static_assert(BUF_BYTES > FWD_GROWTH * 4, "config.h: BUF_BYTES too small for he
 _Static_assert(T_HEADER > 0 && T_IDLE > 0 && T_CONNECT > 0 && T_FIRST_BYTE > 0 && T_BODY > 0
     && T_UP_IDLE > 0 && T_DOWN > 0, "config.h: timeouts must be positive (milliseconds)");
 
+#ifdef TLS_SLOTS
+_Static_assert(TLS_SLOTS >= 1 && TLS_SLOTS <= SLOTS, "config.h: TLS_SLOTS must be 1..SLOTS");
+_Static_assert(NELEM(certs) >= 1 && NELEM(certs) <= TLS_MAX_CERTS,
+    "config.h: the certs table needs 1..16 entries");
+_Static_assert(TLS_SESSIONS >= 1 && TLS_SESSIONS <= 100000, "config.h: TLS_SESSIONS 1..100000");
+_Static_assert(TLS_CERT_BYTES >= 4096, "config.h: TLS_CERT_BYTES must be at least 4096");
+#define NCERTS NELEM(certs)
+#else
+/* no TLS: no certs table, no TLS slots */
+#define TLS_SLOTS 0
+#define TLS_SESSIONS 0
+#define TLS_CERT_BYTES 0
+#define NCERTS 0
+static const struct conf_cert certs[1];
+#endif
+
 #define NPFD (NELEM(listeners) + SLOTS + UP_SLOTS)
 
 #ifndef CONF_CHECK
@@ -59,12 +76,17 @@ static struct pool_be be_tab[NELEM(backends)];
 static struct pollfd pfd_tab[NPFD];
 static struct loop_own own_tab[NPFD];
 static struct http_field field_tab[MAX_FIELDS];
+static unsigned char tls_tab[TLS_SLOTS ? TLS_SLOTS : 1][TLS_SLOT_BYTES]
+    __attribute__((aligned(16)));
+static unsigned char session_tab[TLS_SESSIONS ? TLS_SESSIONS * TLS_SESSION_BYTES : 1];
+static unsigned char cert_tab[2][TLS_CERT_BYTES ? TLS_CERT_BYTES : 1];
 
 const struct conf conf = {
 	.listeners = listeners, .nlisteners = NELEM(listeners),
 	.pools = pools, .npools = NELEM(pools),
 	.backends = backends, .nbackends = NELEM(backends),
 	.routes = routes, .nroutes = NELEM(routes),
+	.certs = certs, .ncerts = NCERTS, .ntls = TLS_SLOTS,
 	.nconns = SLOTS, .nups = UP_SLOTS, .npfd = NPFD,
 	.buf_len = BUF_BYTES, .max_fields = MAX_FIELDS, .idle_per_backend = IDLE_PER_BACKEND,
 	.t_header = T_HEADER, .t_idle = T_IDLE, .t_connect = T_CONNECT,
@@ -72,6 +94,9 @@ const struct conf conf = {
 	.t_down = T_DOWN,
 	.conns = conn_tab, .conn_mem = conn_mem, .ups = up_tab, .idle = idle_tab,
 	.nidle = nidle_tab, .be = be_tab, .pfd = pfd_tab, .own = own_tab, .fields = field_tab,
+	.tls_mem = &tls_tab[0][0], .session_mem = session_tab,
+	.session_len = sizeof(session_tab), .cert_mem = &cert_tab[0][0],
+	.cert_len = TLS_CERT_BYTES,
 };
 #else
 /* ---- the build-time table check --------------------------------------------------- */
@@ -146,10 +171,28 @@ check_listeners(void)
 {
 	union addr a;
 
-	for (unsigned i = 0; i < NELEM(listeners); i++)
-		if (!listeners[i].addr || util_addr(&a, listeners[i].addr, listeners[i].port) < 0
-		    || listeners[i].port == 0)
+	for (unsigned i = 0; i < NELEM(listeners); i++) {
+		const struct conf_listener *l = &listeners[i];
+		if (!l->addr || util_addr(&a, l->addr, l->port) < 0 || l->port == 0)
 			bad("listeners", i, "needs a numeric address and a port");
+		if (l->tls && TLS_SLOTS == 0)
+			bad("listeners", i, "TLS needs TLS_SLOTS and a certs table");
+		if (l->tls && l->redirect_port)
+			bad("listeners", i, "a TLS listener cannot redirect to HTTPS");
+		if (!l->tls && l->hsts_max_age)
+			bad("listeners", i, "HSTS only goes on TLS listeners");
+	}
+}
+
+static void
+check_certs(void)
+{
+	for (unsigned i = 0; i < NCERTS; i++) {
+		if (!certs[i].chain || !certs[i].chain[0] || !certs[i].key || !certs[i].key[0])
+			bad("certs", i, "needs .chain and .key files");
+		if (i > 0 && !certs[i].names)
+			bad("certs", i, "only the first (default) certificate may have no names");
+	}
 }
 
 int
@@ -160,6 +203,7 @@ main(int argc, char **argv)
 	check_routes();
 	check_backends();
 	check_listeners();
+	check_certs();
 	if (nerr) {
 		fprintf(stderr, "%s: %d error(s); fix the table entries named above\n",
 		    cfgname, nerr);

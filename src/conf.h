@@ -14,7 +14,15 @@ enum lb_policy { LB_ROUND_ROBIN, LB_LEAST_CONN, LB_IP_HASH };
 struct conf_listener {
 	const char *addr;           /* numeric IPv4 or IPv6 address */
 	uint16_t port;
-	uint8_t tls;                /* reserved for the TLS listener */
+	uint8_t tls;                /* terminate TLS here */
+	uint16_t redirect_port;     /* answer everything with 301 to https://host:port */
+	uint32_t hsts_max_age;      /* seconds; 0: no Strict-Transport-Security */
+};
+
+struct conf_cert {
+	const char *names;          /* SNI patterns, space-separated; NULL: default only */
+	const char *chain;          /* PEM file: the certificate, then its chain */
+	const char *key;            /* PEM file: the private key (PKCS#8, EC or RSA) */
 };
 
 struct conf_pool {
@@ -40,7 +48,8 @@ struct conf {
 	const struct conf_pool *pools;
 	const struct conf_backend *backends;
 	const struct route_rule *routes;
-	unsigned nlisteners, npools, nbackends, nroutes;
+	const struct conf_cert *certs;
+	unsigned nlisteners, npools, nbackends, nroutes, ncerts;
 
 	/* limits */
 	unsigned nconns;            /* client slots */
@@ -49,6 +58,7 @@ struct conf {
 	uint32_t buf_len;           /* bytes per direction per client slot */
 	unsigned max_fields;        /* header fields per message */
 	unsigned idle_per_backend;  /* idle keep-alive connections kept per backend */
+	unsigned ntls;              /* client slots that can carry TLS */
 
 	/* timeouts, in milliseconds */
 	uint32_t t_header, t_idle, t_connect, t_first_byte, t_body, t_up_idle, t_down;
@@ -63,6 +73,11 @@ struct conf {
 	struct pollfd *pfd;         /* loop.c: npfd */
 	struct loop_own *own;       /* loop.c: npfd */
 	struct http_field *fields;  /* conn.c: max_fields, one parse at a time */
+	unsigned char *tls_mem;     /* tls.c: ntls * TLS_SLOT_BYTES */
+	unsigned char *session_mem; /* tls.c: the session cache */
+	size_t session_len;
+	unsigned char *cert_mem;    /* tls.c: two generations of cert_len bytes */
+	size_t cert_len;
 };
 
 extern const struct conf conf;

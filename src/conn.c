@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "loop.h"
 #include "pool.h"
 #include "route.h"
+#include "tls.h"
 #include "upstream.h"
 
 enum {
@@ -47,7 +49,8 @@ enum {
 	CF_UMOVED = 1 << 13,    /* bytes moved on the backend socket in this pump */
 	CF_CBLOCK = 1 << 14,    /* the client socket refused a write: wait for POLLOUT */
 	CF_UBLOCK = 1 << 15,    /* the backend socket refused a write */
-	CF_LOGGED = 1 << 16     /* the access line of this request is written */
+	CF_LOGGED = 1 << 16,    /* the access line of this request is written */
+	CF_TLS_CLOSE = 1 << 17  /* close_notify started */
 };
 
 #define NO_BACKEND 0xffff
@@ -56,7 +59,8 @@ enum {
 /* a pump step's outcome */
 enum { GONE = -1, IDLE = 0, MOVED = 1 };
 
-static int32_t free_head = -1;
+static int32_t free_plain = -1;  /* free slots without a TLS engine */
+static int32_t free_tls = -1;    /* free slots with one */
 static uint32_t head_limit;     /* buffer bytes a head may fill, leaving rewrite room */
 static struct http_msg msg;     /* one parse at a time */
 static char busy503[256];       /* the answer when no slot is free */
@@ -80,10 +84,16 @@ max_route_growth(void)
 	return max;
 }
 
+static int32_t *
+free_list(const struct conn *c)
+{
+	return c->eng ? &free_tls : &free_plain;
+}
+
 void
 conn_init(void)
 {
-	free_head = -1;
+	free_plain = free_tls = -1;
 	for (unsigned i = conf.nconns; i-- > 0;) {
 		struct conn *c = &conf.conns[i];
 		memset(c, 0, sizeof(*c));
@@ -92,8 +102,9 @@ conn_init(void)
 		c->in.cap = c->out.cap = conf.buf_len;
 		c->state = C_FREE;
 		c->fd = -1;
-		c->next_free = free_head;
-		free_head = (int32_t)i;
+		c->eng = i < conf.ntls ? tls_slot(i) : NULL;
+		c->next_free = *free_list(c);
+		*free_list(c) = (int32_t)i;
 	}
 	head_limit = conf.buf_len - (uint32_t)(FWD_GROWTH + max_route_growth());
 	msg.f = conf.fields;
@@ -105,11 +116,28 @@ conn_init(void)
 static void
 slot_free(struct conn *c)
 {
+	if (c->tls)
+		tls_end(c->tls);
 	c->state = C_FREE;
 	c->fd = -1;
 	c->up = NULL;
-	c->next_free = free_head;
-	free_head = (int32_t)(c - conf.conns);
+	c->tls = NULL;
+	c->next_free = *free_list(c);
+	*free_list(c) = (int32_t)(c - conf.conns);
+}
+
+/* a free slot for a listener: TLS needs an engine; plain takes a plain slot first */
+static struct conn *
+slot_take(int tls)
+{
+	int32_t *l = tls || free_plain < 0 ? &free_tls : &free_plain;
+	struct conn *c;
+
+	if (*l < 0)
+		return NULL;
+	c = &conf.conns[*l];
+	*l = c->next_free;
+	return c;
 }
 
 static void
@@ -130,19 +158,21 @@ request_reset(struct conn *c)
 	strcpy(c->ltarget, "-");
 }
 
-/* no slot: read what the client sent (so close does not reset), answer 503, close */
+/* no slot: read what the client sent (so close does not reset), answer 503 (in plain
+ * HTTP only: a TLS client cannot be answered without an engine), close */
 static void
-refuse(int fd, const union addr *peer)
+refuse(int fd, const union addr *peer, int tls)
 {
 	char junk[2048], ip[ADDR_TEXT];
 
 	while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
 		;
-	if (send(fd, busy503, busy503_len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+	if (!tls && send(fd, busy503, busy503_len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		(void)0;
 	shutdown(fd, SHUT_WR);
 	close(fd);
-	log_warn("%s: 503: all %u client slots busy", util_ip(peer, ip), conf.nconns);
+	log_warn("%s: 503: all %u %sclient slots busy", util_ip(peer, ip),
+	    tls ? conf.ntls : conf.nconns, tls ? "TLS " : "");
 	struct log_req r = { .client = ip, .host = "-", .method = "-", .target = "-",
 		.status = S_UNAVAILABLE, .bytes = busy503_len, .ms = 0, .backend = "-" };
 	log_access(&r);
@@ -151,20 +181,22 @@ refuse(int fd, const union addr *peer)
 void
 conn_accept(int fd, const union addr *peer, unsigned listener)
 {
-	struct conn *c;
+	int tls = conf.listeners[listener].tls;
+	struct conn *c = slot_take(tls);
 
-	(void)listener;
-	if (free_head < 0) {
-		refuse(fd, peer);
+	if (!c || loop_add(fd, POLLIN, LK_CONN, c, &c->pfd) < 0) {
+		if (c) {
+			c->next_free = *free_list(c);
+			*free_list(c) = (int32_t)(c - conf.conns);
+		}
+		refuse(fd, peer, tls);
 		return;
 	}
-	c = &conf.conns[free_head];
-	if (loop_add(fd, POLLIN, LK_CONN, c, &c->pfd) < 0) {
-		refuse(fd, peer);
-		return;
-	}
-	free_head = c->next_free;
 	c->fd = fd;
+	c->listener = (uint8_t)listener;
+	c->tls = tls ? c->eng : NULL;
+	if (c->tls)
+		tls_start(c->tls);
 	c->peer = *peer;
 	c->up = NULL;
 	c->flags = 0;
@@ -262,6 +294,13 @@ conn_abort(struct conn *c, const char *why)
 	return conn_close(c, 1);
 }
 
+/* everything queued for the client, in the buffer or in the engine, has left */
+static int
+out_flushed(const struct conn *c)
+{
+	return c->out.rd == c->out.fwd && !(c->tls && tls_pending(c->tls));
+}
+
 /* flush what is queued, send FIN, read and drop until EOF, then close */
 static void
 closing(struct conn *c)
@@ -273,31 +312,73 @@ closing(struct conn *c)
 	c->deadline = loop_now + LINGER_MS;
 }
 
+/* the Strict-Transport-Security line of the connection's listener, or "" */
+static const char *
+hsts(const struct conn *c, char *line, size_t cap)
+{
+	uint32_t age = conf.listeners[c->listener].hsts_max_age;
+
+	line[0] = '\0';
+	if (c->tls && age)
+		snprintf(line, cap, "Strict-Transport-Security: max-age=%u\r\n", (unsigned)age);
+	return line;
+}
+
+/* one of pollux's own responses in place of the backend's, then a close */
+static int
+respond(struct conn *c, int status, const char *extra)
+{
+	static char resp[2560];
+	size_t n = http_error(resp, sizeof(resp), status, c->method == M_HEAD, extra);
+
+	c->out.wr = c->out.fwd;
+	if (c->t0 == 0)
+		c->t0 = loop_now;
+	c->status = (uint16_t)status;
+	if (n == 0 || buf_put(&c->out, resp, (uint32_t)n) < 0)
+		return conn_abort(c, "no room for the response");
+	c->resp_bytes = n;
+	access_log(c);
+	closing(c);
+	return MOVED;
+}
+
 /*
- * Answers the request in flight with one of pollux's own responses and closes. Any
- * partial backend response is discarded; one already passed on cannot be replaced.
+ * Answers the request in flight with an error and closes. Any partial backend
+ * response is discarded; one already passed on cannot be replaced.
  */
 static int
 conn_error(struct conn *c, int status, const char *why)
 {
-	char resp[512];
-	size_t n;
+	char extra[128], line[64];
 
 	if (c->state == C_TUNNEL || (c->state == C_PROXY && c->rs != RS_HEAD))
 		return conn_abort(c, why);
-	c->out.wr = c->out.fwd;
-	n = http_error(resp, sizeof(resp), status, c->method == M_HEAD,
-	    status == S_UNAVAILABLE ? "Retry-After: 1\r\n" : NULL);
-	if (c->t0 == 0)
-		c->t0 = loop_now;
-	c->status = (uint16_t)status;
-	if (buf_put(&c->out, resp, (uint32_t)n) < 0)
-		return conn_abort(c, why);
-	c->resp_bytes = n;
+	snprintf(extra, sizeof(extra), "%s%s", status == S_UNAVAILABLE ? "Retry-After: 1\r\n" :
+	    "", hsts(c, line, sizeof(line)));
 	warn(c, status, why);
-	access_log(c);
-	closing(c);
-	return MOVED;
+	return respond(c, status, extra);
+}
+
+/* a plain listener that sends everyone to HTTPS: 301 to the same host and target */
+static int
+redirect(struct conn *c, const struct http_msg *m)
+{
+	static char loc[2048];
+	const char *p = c->in.p + c->in.fwd;
+	unsigned port = conf.listeners[c->listener].redirect_port;
+	struct http_span t = (m->flags & HF_ABSOLUTE) ? m->path : m->target;
+	size_t hl = route_host_len(p + m->host.off, m->host.len);
+	char ptext[8] = "";
+	int n;
+
+	if (port != 443)
+		snprintf(ptext, sizeof(ptext), ":%u", port);
+	n = snprintf(loc, sizeof(loc), "Location: https://%.*s%s%.*s%s\r\n", (int)hl,
+	    p + m->host.off, ptext, (int)t.len, p + t.off, t.len ? "" : "/");
+	if (n < 0 || (size_t)n >= sizeof(loc))
+		return conn_error(c, S_URI_TOO_LONG, "target too long to redirect");
+	return respond(c, 301, loc);
 }
 
 /* ---- the request head ------------------------------------------------------------- */
@@ -352,7 +433,7 @@ forward_head(struct conn *c, const struct http_msg *m)
 	char ip[ADDR_TEXT];
 	const struct route_rule *r = &conf.routes[c->route];
 	struct fwd_req o = {
-		.client_ip = util_ip(&c->peer, ip), .proto = "http",
+		.client_ip = util_ip(&c->peer, ip), .proto = c->tls ? "https" : "http",
 		.strip = route_strip_len(r), .add = r->add, .del = r->del,
 		.tunnel = (m->flags & HF_UPGRADE) != 0, .http10 = m->version == 10,
 	};
@@ -394,6 +475,8 @@ start_request(struct conn *c, long hlen)
 		return conn_error(c, st, "malformed request");
 	log_fields(c, &msg);
 	request_flags(c, &msg);
+	if (conf.listeners[c->listener].redirect_port)
+		return redirect(c, &msg);
 	if ((st = admit(c, &msg, &why)) != S_NONE)
 		return conn_error(c, st, why);
 	if (!forward_head(c, &msg))
@@ -480,9 +563,10 @@ final_head(struct conn *c, const struct http_msg *m)
 		c->flags &= (uint32_t)~CF_KEEP;
 	if (!(m->flags & HF_CLOSE) && m->framing != HB_CLOSE && !tunnel)
 		c->flags |= CF_UP_KEEP;
+	char line[64];
 	struct fwd_resp o = {
 		.keepalive = (c->flags & CF_KEEP) != 0, .http10 = (c->flags & CF_HTTP10) != 0,
-		.tunnel = tunnel,
+		.tunnel = tunnel, .extra = hsts(c, line, sizeof(line)),
 	};
 	nh = fwd_response(b->p + b->fwd, b->cap - b->fwd, tail, m, &o);
 	if (nh == 0)
@@ -645,9 +729,53 @@ client_eof(struct conn *c)
 		c->status = c->status ? c->status : S_BAD_REQUEST;
 		return conn_abort(c, "client closed during the request body");
 	case C_CLOSING:
-		return c->out.rd == c->out.fwd ? conn_close(c, 0) : MOVED;
+		return out_flushed(c) ? conn_close(c, 0) : MOVED;
 	}
 	return MOVED;
+}
+
+/* reads from the client into b up to limit, through the TLS engine when there is one */
+static long
+cread(struct conn *c, struct buf *b, uint32_t limit)
+{
+	long n;
+
+	if (!c->tls)
+		return buf_read(c->fd, b, limit);
+	if (b->wr >= limit)
+		return 0;
+	n = tls_read(c->tls, c->fd, b->p + b->wr, limit - b->wr);
+	if (n > 0)
+		b->wr += (uint32_t)n;
+	return n;
+}
+
+static long
+cwrite(struct conn *c, struct buf *b)
+{
+	long n;
+
+	if (!c->tls)
+		return buf_write(c->fd, b);
+	if (b->rd == b->fwd)
+		return tls_flush(c->tls, c->fd);
+	n = tls_write(c->tls, c->fd, b->p + b->rd, b->fwd - b->rd);
+	if (n > 0)
+		b->rd += (uint32_t)n;
+	return n;
+}
+
+/* a TLS error that ends the connection: the handshake failed, or a record was bad */
+static int
+tls_failed(struct conn *c)
+{
+	char ip[ADDR_TEXT];
+
+	if (tls_handshaking(c->tls)) {
+		log_warn("%s: TLS handshake failed: %s", util_ip(&c->peer, ip), tls_error(c->tls));
+		return conn_close(c, 0);
+	}
+	return conn_abort(c, tls_error(c->tls));
 }
 
 static int
@@ -657,10 +785,10 @@ client_read(struct conn *c)
 
 	if (c->state == C_CLOSING) {
 		c->in.rd = c->in.fwd = c->in.wr = 0;   /* lingering: read and drop */
-		n = buf_read(c->fd, &c->in, c->in.cap);
+		n = cread(c, &c->in, c->in.cap);
 	} else {
 		in_room(c, in_limit(c));
-		n = buf_read(c->fd, &c->in, in_limit(c));
+		n = cread(c, &c->in, in_limit(c));
 	}
 	if (n > 0) {
 		c->flags |= CF_CMOVED;
@@ -668,6 +796,8 @@ client_read(struct conn *c)
 	}
 	if (n == IO_EOF)
 		return client_eof(c);
+	if (n == IO_ERR && c->tls && tls_error(c->tls)[0])
+		return tls_failed(c);
 	if (n == IO_ERR)
 		return c->state == C_READ_HEAD && c->in.wr == c->in.fwd ? conn_close(c, 0) :
 		    conn_abort(c, "client connection reset");
@@ -791,7 +921,7 @@ up_write(struct conn *c)
 static int
 client_write(struct conn *c)
 {
-	long n = buf_write(c->fd, &c->out);
+	long n = cwrite(c, &c->out);
 
 	if (n > 0) {
 		c->flags |= CF_CMOVED;
@@ -799,9 +929,28 @@ client_write(struct conn *c)
 	}
 	if (n == IO_AGAIN)
 		c->flags |= CF_CBLOCK;
+	if (n == IO_ERR && c->tls && tls_error(c->tls)[0])
+		return tls_failed(c);
 	if (n == IO_ERR)
 		return conn_abort(c, "client went away");
 	return IDLE;
+}
+
+/* ends writing to the client: close_notify first on TLS, FIN once it has left */
+static void
+client_shut(struct conn *c)
+{
+	if (c->flags & CF_CSHUT)
+		return;
+	if (c->tls && !(c->flags & CF_TLS_CLOSE)) {
+		c->flags |= CF_TLS_CLOSE;
+		tls_close(c->tls);
+		tls_flush(c->tls, c->fd);
+	}
+	if (c->tls && tls_pending(c->tls))
+		return;
+	shutdown(c->fd, SHUT_WR);
+	c->flags |= CF_CSHUT;
 }
 
 /* sends the owed 100 Continue once the backend is reachable */
@@ -866,17 +1015,13 @@ settle(struct conn *c)
 			shutdown(c->up->fd, SHUT_WR);
 			c->flags |= CF_USHUT;
 		}
-		if ((c->flags & CF_UEOF) && !(c->flags & CF_CSHUT) && c->out.rd == c->out.fwd) {
-			shutdown(c->fd, SHUT_WR);
-			c->flags |= CF_CSHUT;
-		}
+		if ((c->flags & CF_UEOF) && out_flushed(c))
+			client_shut(c);
 		if ((c->flags & CF_USHUT) && (c->flags & CF_CSHUT))
 			return conn_close(c, 0);
 	}
-	if (c->state == C_CLOSING && c->out.rd == c->out.fwd && !(c->flags & CF_CSHUT)) {
-		shutdown(c->fd, SHUT_WR);
-		c->flags |= CF_CSHUT;
-	}
+	if (c->state == C_CLOSING && c->out.rd == c->out.fwd)
+		client_shut(c);
 	return IDLE;
 }
 
@@ -915,7 +1060,10 @@ step(struct conn *c, short *crev, short *urev)
 		r |= s;
 	}
 client:
-	if ((*crev & (POLLIN | POLLHUP | POLLERR)) && client_reads(c)) {
+	if (c->tls && (*crev & POLLOUT) && tls_flush(c->tls, c->fd) == IO_ERR)
+		return conn_abort(c, "client went away");
+	if (((*crev & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_ready(c->tls))) &&
+	    client_reads(c)) {
 		*crev = 0;
 		if ((s = client_read(c)) == GONE)
 			return GONE;
@@ -929,7 +1077,8 @@ client:
 			return GONE;
 		r |= s;
 	}
-	if (c->out.rd < c->out.fwd && !(c->flags & CF_CBLOCK)) {
+	if ((c->out.rd < c->out.fwd || (c->tls && tls_pending(c->tls))) &&
+	    !(c->flags & CF_CBLOCK)) {
 		if ((s = client_write(c)) == GONE)
 			return GONE;
 		r |= s;
@@ -952,13 +1101,14 @@ client_waits(const struct conn *c)
 static void
 arm_client(struct conn *c)
 {
-	short ev = 0;
+	int rd = client_reads(c) && (c->state == C_CLOSING || c->in.wr < in_limit(c) ||
+	    c->in.rd > 0);
+	int wr = c->out.rd < c->out.fwd;
+	short ev = (short)((rd ? POLLIN : 0) | (wr ? POLLOUT : 0));
 	uint32_t t = conf.t_body;
 
-	if (client_reads(c) && (c->state == C_CLOSING || c->in.wr < in_limit(c) || c->in.rd > 0))
-		ev |= POLLIN;
-	if (c->out.rd < c->out.fwd)
-		ev |= POLLOUT;
+	if (c->tls)
+		ev = tls_events(c->tls, rd, wr);
 	loop_want(c->pfd, ev);
 	if (c->state == C_READ_HEAD || c->state == C_CLOSING)
 		return;                 /* set when the head began, or at the close */
@@ -1030,7 +1180,12 @@ conn_up_event(struct conn *c, short revents)
 static void
 client_timeout(struct conn *c)
 {
-	if (c->state == C_READ_HEAD && c->in.wr > c->in.fwd)
+	char ip[ADDR_TEXT];
+
+	if (c->tls && tls_handshaking(c->tls)) {
+		log_warn("%s: TLS handshake not complete in time", util_ip(&c->peer, ip));
+		conn_close(c, 0);
+	} else if (c->state == C_READ_HEAD && c->in.wr > c->in.fwd)
 		conn_error(c, 408, "request head not complete in time");
 	else if (c->state == C_READ_HEAD || c->state == C_CLOSING)
 		conn_close(c, 0);

@@ -13,6 +13,7 @@
 #include "util.h"
 
 struct up;
+struct tls;
 
 struct buf {
 	char *p;
@@ -45,6 +46,9 @@ struct conn {
 	int64_t deadline;       /* 0: none; checked by conn_sweep */
 	int64_t t0;             /* when the request head was complete */
 	struct up *up;          /* backend side, or NULL */
+	struct tls *tls;        /* the TLS engine in use on this connection, or NULL */
+	struct tls *eng;        /* the slot's TLS engine, or NULL for a plain-only slot */
+	uint8_t listener;       /* index in the listener table */
 	struct buf in, out;
 	struct http_body rqb, rsb;
 	size_t scan_in, scan_out;       /* head-end search progress */

@@ -715,6 +715,7 @@ static const struct {
 	const char *text;
 } reason_tab[] = {
 	{ 100, "Continue" }, { 101, "Switching Protocols" }, { 200, "OK" },
+	{ 301, "Moved Permanently" },
 	{ 204, "No Content" }, { 304, "Not Modified" }, { 400, "Bad Request" },
 	{ 404, "Not Found" }, { 408, "Request Timeout" }, { 411, "Length Required" },
 	{ 413, "Content Too Large" }, { 414, "URI Too Long" }, { 417, "Expectation Failed" },

@@ -18,6 +18,7 @@
 #include "conn.h"
 #include "log.h"
 #include "loop.h"
+#include "tls.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -33,6 +34,7 @@ static unsigned ndead;
 static int fds[64];             /* listener sockets, indexed like conf.listeners */
 static uint16_t lpfd[64];       /* their poll entries */
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t hup;
 
 int
 loop_add(int fd, short events, int kind, void *obj, uint16_t *back)
@@ -161,8 +163,10 @@ dispatch(unsigned i)
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		hup = 1;
+	else
+		stop = 1;
 }
 
 static void
@@ -176,6 +180,7 @@ signals(void)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 int
@@ -196,9 +201,15 @@ loop_run(void)
 			dispatch(i);
 			conf.pfd[i].revents = 0;
 		}
+		if (hup) {
+			hup = 0;
+			log_info("SIGHUP: reloading certificates");
+			tls_reload();
+		}
 		if (loop_now >= next_sweep) {
 			conn_sweep(loop_now);
 			up_sweep(loop_now);
+			tls_sweep();
 			next_sweep = loop_now + SWEEP_MS;
 		}
 		if (ndead)

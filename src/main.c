@@ -11,6 +11,7 @@
 #include "log.h"
 #include "loop.h"
 #include "pool.h"
+#include "tls.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -61,6 +62,7 @@ main(int argc, char **argv)
 	}
 	fd_limit();
 	pool_init();
+	tls_init();
 	up_init();
 	conn_init();
 	loop_listen();

@@ -9,9 +9,8 @@
 #include "route.h"
 #include "util.h"
 
-/* the host without its port: "[::1]:80" -> "[::1]", "a.test:80" -> "a.test" */
-static size_t
-host_len_noport(const char *h, size_t n)
+size_t
+route_host_len(const char *h, size_t n)
 {
 	if (n && h[0] == '[') {
 		const char *e = memchr(h, ']', n);
@@ -26,7 +25,7 @@ route_host_match(const char *pattern, const char *host, size_t len)
 {
 	size_t pl = strlen(pattern);
 
-	len = host_len_noport(host, len);
+	len = route_host_len(host, len);
 	if (len && host[len - 1] == '.')
 		len--;                  /* a fully qualified name's trailing dot */
 	if (pl >= 2 && pattern[0] == '*' && pattern[1] == '.') {

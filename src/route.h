@@ -32,6 +32,9 @@ int route_match(const struct route_rule *r, unsigned n, const char *host, size_t
 /* bytes to remove from the front of a matching path for rule r: 0 unless R_STRIP */
 size_t route_strip_len(const struct route_rule *r);
 
+/* the length of host[0..n) without its port: "[::1]:80" -> 5, "a.test:80" -> 6 */
+size_t route_host_len(const char *h, size_t n);
+
 /* 1 when host[0..len) (port ignored) matches pattern (exact or "*.suffix") */
 int route_host_match(const char *pattern, const char *host, size_t len);
 

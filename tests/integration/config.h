@@ -41,9 +41,19 @@ static const struct route_rule routes[] = {
 };
 
 static const struct conf_listener listeners[] = {
-	/* address            port */
+	/* address              port            TLS and redirect */
 	{ .addr = "127.0.0.1", .port = 18080 },
 	{ .addr = "::1",       .port = 18080 },
+	{ .addr = "127.0.0.1", .port = 18443, .tls = 1, .hsts_max_age = 31536000 },
+	{ .addr = "127.0.0.1", .port = 18081, .redirect_port = 18443 },
+};
+
+/* the first certificate is the default; tests/integration/run.py makes these files */
+static const struct conf_cert certs[] = {
+	/* server names (SNI)        chain (PEM)                       key (PEM) */
+	{ .names = NULL,             .chain = "build/test/tls/ecdsa.pem", .key = "build/test/tls/ecdsa.key" },
+	{ .names = "rsa.test",       .chain = "build/test/tls/rsa.pem",   .key = "build/test/tls/rsa.key" },
+	{ .names = "*.wild.test p384.test", .chain = "build/test/tls/p384.pem", .key = "build/test/tls/p384.key" },
 };
 
 #define SLOTS            32
@@ -51,6 +61,10 @@ static const struct conf_listener listeners[] = {
 #define BUF_BYTES        16384
 #define MAX_FIELDS       64
 #define IDLE_PER_BACKEND 4
+
+#define TLS_SLOTS        16
+#define TLS_SESSIONS     64
+#define TLS_CERT_BYTES   32768
 
 #define T_HEADER         2000
 #define T_IDLE           3000
