@@ -187,7 +187,9 @@ check_listeners(void)
 static void
 check_certs(void)
 {
-	for (unsigned i = 0; i < NCERTS; i++) {
+	unsigned n = NCERTS;    /* 0 without TLS */
+
+	for (unsigned i = 0; i < n; i++) {
 		if (!certs[i].chain || !certs[i].chain[0] || !certs[i].key || !certs[i].key[0])
 			bad("certs", i, "needs .chain and .key files");
 		if (i > 0 && !certs[i].names)

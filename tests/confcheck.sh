@@ -30,3 +30,12 @@ case_ zero_weight "backends[1]: weight must be 1..255" 's/\.port = 19002, \.weig
 case_ buffer_too_small "BUF_BYTES must be 4096..65535" 's/^#define BUF_BYTES .*/#define BUF_BYTES 1024/'
 case_ missing_timeout "every T_* timeout must be defined" '/^#define T_BODY/d'
 case_ pools_out_of_order "the pools table must name every pool" '/\[POOL_SINK\]/d'
+case_ tls_listener_without_slots "TLS needs TLS_SLOTS and a certs table" '/^#define TLS_/d; /^static const struct conf_cert/,/^};/d'
+
+# a config without TLS (no certs table, no TLS_SLOTS, no TLS listener) builds
+sed '/^#define TLS_/d; /^static const struct conf_cert/,/^};/d; /\.tls = 1/d' "$base" >"$D/no_tls.h"
+if make -s CONFIG="$D/no_tls.h" OUT="$D/no_tls.bin" >"$D/no_tls.log" 2>&1; then
+	echo "ok conf_without_tls_builds"
+else
+	echo "FAIL conf_without_tls_builds: see $D/no_tls.log"
+fi
