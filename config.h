@@ -7,12 +7,20 @@
 /* ---- pools: name each, then list its backends ---------------------------------- */
 enum pool_name { POOL_WEB, POOL_API, NPOOLS };
 
+/* policy: LB_ROUND_ROBIN (smooth, by weight), LB_LEAST_CONN, LB_IP_HASH (a client
+ * stays on one backend while it is up). check_path turns on active health checks:
+ * every check_every ms a GET; check_fall failures in a row take a backend out,
+ * check_rise good ones bring it back; statuses check_min..check_max are good
+ * (defaults: 2000 ms, 2, 2, 200..399). */
 static const struct conf_pool pools[] = {
-	/* pool              name          policy */
-	[POOL_WEB] = { .name = "web", .policy = LB_ROUND_ROBIN },
+	/* pool              name          policy                 health checks */
+	[POOL_WEB] = { .name = "web", .policy = LB_ROUND_ROBIN,
+	               .check_path = "/", .check_every = 2000, .check_fall = 2, .check_rise = 2 },
 	[POOL_API] = { .name = "api", .policy = LB_ROUND_ROBIN },
 };
 
+/* address: numeric IPv4 or IPv6 with a port, or a Unix socket path ("/run/app.sock").
+ * .backup = 1: only used while every other backend of the pool is out. */
 static const struct conf_backend backends[] = {
 	/* pool               address             port          weight */
 	{ .pool = POOL_WEB, .addr = "127.0.0.1", .port = 9001, .weight = 1 },
@@ -67,4 +75,6 @@ static const struct conf_cert certs[] = {
 #define T_FIRST_BYTE     60000   /* backend: request sent to first response byte (504) */
 #define T_BODY           60000   /* either side: no progress while a body moves */
 #define T_UP_IDLE        30000   /* backend: idle keep-alive connection kept */
-#define T_DOWN           10000   /* backend: left out after a failed connect */
+#define T_DOWN           10000   /* backend: left out after a failed connect, a reset
+                                    before any response byte, or no response in time */
+#define T_TUNNEL         600000  /* a WebSocket or other upgraded connection, idle */

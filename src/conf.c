@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "conf.h"
 #include "conn.h"
 #include "fwd.h"
@@ -63,7 +64,12 @@ _Static_assert(TLS_CERT_BYTES >= 4096, "config.h: TLS_CERT_BYTES must be at leas
 static const struct conf_cert certs[1];
 #endif
 
-#define NPFD (NELEM(listeners) + SLOTS + UP_SLOTS)
+#ifndef T_TUNNEL
+#define T_TUNNEL 600000         /* default: ten minutes */
+#endif
+
+/* poll entries: listeners, client slots, backend slots, one check slot per backend */
+#define NPFD (NELEM(listeners) + SLOTS + UP_SLOTS + NELEM(backends))
 
 #ifndef CONF_CHECK
 /* ---- storage ---------------------------------------------------------------------- */
@@ -73,6 +79,7 @@ static struct up up_tab[UP_SLOTS];
 static struct up *idle_tab[NELEM(backends) * (IDLE_PER_BACKEND ? IDLE_PER_BACKEND : 1)];
 static uint8_t nidle_tab[NELEM(backends)];
 static struct pool_be be_tab[NELEM(backends)];
+static struct check check_tab[NELEM(backends)];
 static struct pollfd pfd_tab[NPFD];
 static struct loop_own own_tab[NPFD];
 static struct http_field field_tab[MAX_FIELDS];
@@ -91,9 +98,9 @@ const struct conf conf = {
 	.buf_len = BUF_BYTES, .max_fields = MAX_FIELDS, .idle_per_backend = IDLE_PER_BACKEND,
 	.t_header = T_HEADER, .t_idle = T_IDLE, .t_connect = T_CONNECT,
 	.t_first_byte = T_FIRST_BYTE, .t_body = T_BODY, .t_up_idle = T_UP_IDLE,
-	.t_down = T_DOWN,
+	.t_down = T_DOWN, .t_tunnel = T_TUNNEL,
 	.conns = conn_tab, .conn_mem = conn_mem, .ups = up_tab, .idle = idle_tab,
-	.nidle = nidle_tab, .be = be_tab, .pfd = pfd_tab, .own = own_tab, .fields = field_tab,
+	.nidle = nidle_tab, .be = be_tab, .checks = check_tab, .pfd = pfd_tab, .own = own_tab, .fields = field_tab,
 	.tls_mem = &tls_tab[0][0], .session_mem = session_tab,
 	.session_len = sizeof(session_tab), .cert_mem = &cert_tab[0][0],
 	.cert_len = TLS_CERT_BYTES,
@@ -148,21 +155,37 @@ check_backends(void)
 		const struct conf_backend *b = &backends[i];
 		if (b->pool >= NPOOLS)
 			bad("backends", i, "pool does not name a pool");
-		if (!b->addr || util_addr(&a, b->addr, b->port) < 0)
-			bad("backends", i, "address must be a numeric IPv4 or IPv6 address");
-		if (b->port == 0)
+		if (b->addr && b->addr[0] == '/') {
+			if (strlen(b->addr) >= 108)
+				bad("backends", i, "Unix socket path too long");
+			if (b->port)
+				bad("backends", i, "a Unix socket has no port");
+		} else if (!b->addr || util_addr(&a, b->addr, b->port) < 0) {
+			bad("backends", i, "address must be a numeric IPv4 or IPv6 address, or a path");
+		} else if (b->port == 0) {
 			bad("backends", i, "port must be set");
+		}
 		if (b->weight == 0)
 			bad("backends", i, "weight must be 1..255");
 	}
 	for (unsigned p = 0; p < NPOOLS; p++) {
-		unsigned n = 0;
-		for (unsigned i = 0; i < NELEM(backends); i++)
+		unsigned n = 0, primaries = 0;
+		for (unsigned i = 0; i < NELEM(backends); i++) {
 			n += backends[i].pool == p;
+			primaries += backends[i].pool == p && !backends[i].backup;
+		}
 		if (n == 0)
 			bad("pools", p, "pool has no backend");
+		else if (primaries == 0)
+			bad("pools", p, "pool has only backup backends");
 		if (!pools[p].name)
 			bad("pools", p, "pool has no name");
+		if (pools[p].check_path && pools[p].check_path[0] != '/')
+			bad("pools", p, "check_path must start with '/'");
+		if (pools[p].check_min > pools[p].check_max)
+			bad("pools", p, "check_min must not exceed check_max");
+		if (pools[p].policy > LB_IP_HASH)
+			bad("pools", p, "policy must be LB_ROUND_ROBIN, LB_LEAST_CONN or LB_IP_HASH");
 	}
 }
 

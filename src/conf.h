@@ -28,18 +28,25 @@ struct conf_cert {
 struct conf_pool {
 	const char *name;           /* for logs and stats */
 	uint8_t policy;             /* enum lb_policy */
+	const char *check_path;     /* active health checks: GET this path; NULL: none */
+	uint32_t check_every;       /* ms between checks of a backend (default 2000) */
+	uint8_t check_fall;         /* failed checks in a row that take it out (default 2) */
+	uint8_t check_rise;         /* good checks in a row that bring it back (default 2) */
+	uint16_t check_min;         /* accepted statuses: check_min..check_max */
+	uint16_t check_max;         /* (default 200..399) */
 };
 
 struct conf_backend {
 	uint8_t pool;               /* index into the pool table */
-	const char *addr;           /* numeric IPv4 or IPv6 address */
-	uint16_t port;
+	const char *addr;           /* numeric IPv4 or IPv6 address, or a Unix socket path */
+	uint16_t port;              /* 0 for a Unix socket */
 	uint8_t weight;             /* 1..255 */
 	uint8_t backup;             /* only used while every primary is down */
 };
 
 struct conn;
 struct up;
+struct check;
 struct pollfd;
 struct loop_own;
 
@@ -54,7 +61,7 @@ struct conf {
 	/* limits */
 	unsigned nconns;            /* client slots */
 	unsigned nups;              /* backend connection slots */
-	unsigned npfd;              /* poll entries: listeners + client + backend slots */
+	unsigned npfd;              /* poll entries: listeners, client, backend and check slots */
 	uint32_t buf_len;           /* bytes per direction per client slot */
 	unsigned max_fields;        /* header fields per message */
 	unsigned idle_per_backend;  /* idle keep-alive connections kept per backend */
@@ -62,6 +69,7 @@ struct conf {
 
 	/* timeouts, in milliseconds */
 	uint32_t t_header, t_idle, t_connect, t_first_byte, t_body, t_up_idle, t_down;
+	uint32_t t_tunnel;
 
 	/* storage sized by the config, owned by the modules named */
 	struct conn *conns;         /* conn.c */
@@ -70,6 +78,7 @@ struct conf {
 	struct up **idle;           /* upstream.c: nbackends * idle_per_backend */
 	uint8_t *nidle;             /* upstream.c: nbackends */
 	struct pool_be *be;         /* pool.c: nbackends */
+	struct check *checks;       /* check.c: nbackends */
 	struct pollfd *pfd;         /* loop.c: npfd */
 	struct loop_own *own;       /* loop.c: npfd */
 	struct http_field *fields;  /* conn.c: max_fields, one parse at a time */

@@ -259,8 +259,6 @@ drop_up(struct conn *c, int reusable)
 {
 	if (!c->up)
 		return;
-	if (c->up->state == U_BUSY && pool_be(c->up->be)->nbusy)
-		pool_be(c->up->be)->nbusy--;
 	if (reusable)
 		up_release(c->up, 1);
 	else
@@ -398,8 +396,6 @@ connect_backend(struct conn *c)
 		pool_down((unsigned)be, loop_now, strerror(errno));
 		return conn_error(c, S_BAD_GATEWAY, "connect failed");
 	}
-	if (c->up->state == U_BUSY)
-		pool_be(c->up->be)->nbusy++;
 	return MOVED;
 }
 
@@ -842,8 +838,6 @@ retry(struct conn *c, const char *why)
 	c->up = up_get((unsigned)be, c);
 	if (!c->up)
 		return conn_error(c, S_BAD_GATEWAY, why);
-	if (c->up->state == U_BUSY)
-		pool_be(c->be)->nbusy++;
 	return MOVED;
 }
 
@@ -854,6 +848,11 @@ up_failed(struct conn *c, const char *why, int err, int connect_failed)
 {
 	if (c->state == C_TUNNEL)
 		return conn_close(c, err);
+	/* a fresh connection dropped before any response byte: the backend is at fault
+	 * (a reused one may just have been closed while idle) */
+	if (c->rs == RS_HEAD && c->out.wr == c->out.fwd && c->up && !c->up->reused &&
+	    !connect_failed)
+		pool_down(c->be, loop_now, why);
 	if (may_retry(c, connect_failed))
 		return retry(c, why);
 	if (c->rs != RS_HEAD || c->out.wr != c->out.fwd)
@@ -1030,10 +1029,8 @@ on_connect(struct conn *c)
 {
 	char why[96];
 
-	if (up_connected(c->up) == 0) {
-		pool_be(c->be)->nbusy++;
+	if (up_connected(c->up) == 0)
 		return MOVED;
-	}
 	strcpy(why, "connect: ");
 	strncat(why, strerror(errno), sizeof(why) - 10);
 	pool_down(c->be, loop_now, why);
@@ -1113,7 +1110,7 @@ arm_client(struct conn *c)
 	if (c->state == C_READ_HEAD || c->state == C_CLOSING)
 		return;                 /* set when the head began, or at the close */
 	if (c->state == C_TUNNEL)
-		t = conf.t_idle;
+		t = conf.t_tunnel;
 	if (!client_waits(c))
 		c->deadline = 0;
 	else if ((c->flags & CF_CMOVED) || c->deadline == 0)
@@ -1135,7 +1132,7 @@ arm_up(struct conn *c)
 		ev |= POLLOUT;
 	loop_want(u->pfd, ev);
 	if (c->state == C_TUNNEL)
-		t = conf.t_idle;
+		t = conf.t_tunnel;
 	if (!ev)
 		u->deadline = 0;
 	else if ((c->flags & CF_UMOVED) || u->deadline == 0)
@@ -1200,6 +1197,7 @@ up_timeout(struct conn *c)
 		pool_down(c->be, loop_now, "connect timed out");
 		conn_error(c, S_GATEWAY_TIMEOUT, "backend connect timed out");
 	} else if (c->state == C_PROXY && c->rs == RS_HEAD) {
+		pool_down(c->be, loop_now, "no response in time");
 		conn_error(c, S_GATEWAY_TIMEOUT, "backend sent no response in time");
 	} else {
 		conn_abort(c, "backend made no progress in time");

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "conf.h"
 #include "conn.h"
 #include "log.h"
@@ -103,7 +104,7 @@ loop_listen(void)
 		if (util_addr(&a, l->addr, l->port) < 0)
 			log_fatal("listener %s: not a numeric address", l->addr);
 		util_ipport(&a, text);
-		int fd = util_socket(&a);
+		int fd = util_socket(a.sa.sa_family);
 		if (fd < 0)
 			log_fatal_errno("listener %s: socket", text);
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -149,6 +150,9 @@ dispatch(unsigned i)
 	case LK_CONN:
 		conn_event(o->obj, rev);
 		break;
+	case LK_CHECK:
+		check_event(o->obj, rev);
+		break;
 	case LK_UP: {
 		struct up *u = o->obj;
 		if (u->state == U_IDLE)
@@ -189,6 +193,8 @@ loop_run(void)
 	int64_t next_sweep = 0;
 
 	signals();
+	loop_now = util_now();
+	check_init();
 	loop_running = 1;
 	while (!stop) {
 		int n = poll(conf.pfd, npfd, SWEEP_MS);
@@ -209,6 +215,7 @@ loop_run(void)
 		if (loop_now >= next_sweep) {
 			conn_sweep(loop_now);
 			up_sweep(loop_now);
+			check_sweep(loop_now);
 			tls_sweep();
 			next_sweep = loop_now + SWEEP_MS;
 		}

@@ -8,11 +8,11 @@
 
 #include <stdint.h>
 
-enum loop_kind { LK_LISTEN, LK_CONN, LK_UP };
+enum loop_kind { LK_LISTEN, LK_CONN, LK_UP, LK_CHECK };
 
 struct loop_own {
 	uint8_t kind;           /* enum loop_kind */
-	void *obj;              /* struct conn, struct up, or the listener index */
+	void *obj;              /* struct conn, struct up, struct check, or a listener */
 	uint16_t *back;         /* where the owner keeps its entry index */
 };
 

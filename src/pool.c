@@ -1,10 +1,18 @@
 /*
- * pool.c: backend choice. Smooth weighted round robin (nginx's: every pick adds each
- * live backend's weight to its current weight, takes the largest, and subtracts the
- * total from the one taken), so requests spread evenly in proportion to the weights.
- * Backups are only considered while every primary is down. A failed connect leaves a
- * backend out for T_DOWN; after that it is tried again.
+ * pool.c: backend choice and backend health. Policies, per pool:
+ *  - smooth weighted round robin (nginx's): every pick adds each live backend's weight
+ *    to its current weight, takes the largest and subtracts the total from it, so
+ *    requests spread in proportion to the weights and never in bursts;
+ *  - least connections: the fewest busy connections per unit of weight, ties broken
+ *    by the same round robin;
+ *  - client-IP hash: the address hashes to a point on the pool's weights; a backend
+ *    that is out passes its clients to the next live one and nobody else moves.
+ * Backups are considered only while every primary is out. A backend is out while a
+ * passive mark lasts (T_DOWN) or while its active checks have failed `fall` times in a
+ * row, until `rise` good checks in a row.
  */
+#include <string.h>
+
 #include "conf.h"
 #include "log.h"
 #include "pool.h"
@@ -15,12 +23,21 @@ pool_init(void)
 	for (unsigned i = 0; i < conf.nbackends; i++) {
 		struct pool_be *b = &conf.be[i];
 		const struct conf_backend *c = &conf.backends[i];
-		if (util_addr(&b->addr, c->addr, c->port) < 0)
+		memset(b, 0, sizeof(*b));
+		if (c->addr[0] == '/') {
+			if (strlen(c->addr) >= sizeof(b->sa.un.sun_path))
+				log_fatal("backend %s: Unix socket path too long", c->addr);
+			b->sa.un.sun_family = AF_UNIX;
+			strcpy(b->sa.un.sun_path, c->addr);
+			b->salen = sizeof(b->sa.un);
+			strcpy(b->name, "unix:");
+			strcat(b->name, c->addr);
+			continue;
+		}
+		if (util_addr(&b->sa.ip, c->addr, c->port) < 0)
 			log_fatal("backend %s: not a numeric address", c->addr);
-		util_ipport(&b->addr, b->name);
-		b->down_until = 0;
-		b->cw = 0;
-		b->nbusy = 0;
+		b->salen = util_addrlen(&b->sa.ip);
+		util_ipport(&b->sa.ip, b->name);
 	}
 }
 
@@ -31,24 +48,31 @@ alive(unsigned i, int64_t now)
 
 	if (b->down_until && b->down_until <= now) {
 		b->down_until = 0;
-		log_info("backend %s: back in rotation", b->name);
+		if (!b->check_down)
+			log_info("backend %s: back in rotation", b->name);
 	}
-	return b->down_until == 0;
+	return b->down_until == 0 && !b->check_down;
 }
 
-/* one smooth weighted round robin pick among the live backends of pool with the
- * given backup flag; -1 when none is live */
+/* whether backend i is a candidate: in the pool, of the tier asked for, live */
+static int
+candidate(unsigned i, unsigned pool, int backup, int64_t now)
+{
+	const struct conf_backend *c = &conf.backends[i];
+
+	return c->pool == pool && !!c->backup == backup && alive(i, now);
+}
+
 static int
 swrr(unsigned pool, int backup, int64_t now)
 {
 	int best = -1, total = 0;
 
 	for (unsigned i = 0; i < conf.nbackends; i++) {
-		const struct conf_backend *c = &conf.backends[i];
-		if (c->pool != pool || !!c->backup != backup || !alive(i, now))
+		if (!candidate(i, pool, backup, now))
 			continue;
-		conf.be[i].cw += c->weight;
-		total += c->weight;
+		conf.be[i].cw += conf.backends[i].weight;
+		total += conf.backends[i].weight;
 		if (best < 0 || conf.be[i].cw > conf.be[best].cw)
 			best = (int)i;
 	}
@@ -57,13 +81,101 @@ swrr(unsigned pool, int backup, int64_t now)
 	return best;
 }
 
+/* busy per unit of weight, compared without division: a/wa < b/wb */
+static int
+less_loaded(unsigned a, unsigned b)
+{
+	uint64_t la = (uint64_t)conf.be[a].nbusy * conf.backends[b].weight;
+	uint64_t lb = (uint64_t)conf.be[b].nbusy * conf.backends[a].weight;
+
+	if (la != lb)
+		return la < lb;
+	return conf.be[a].cw > conf.be[b].cw;   /* a tie: the round robin's choice */
+}
+
+static int
+least_conn(unsigned pool, int backup, int64_t now)
+{
+	int best = -1, total = 0;
+
+	for (unsigned i = 0; i < conf.nbackends; i++) {
+		if (!candidate(i, pool, backup, now))
+			continue;
+		conf.be[i].cw += conf.backends[i].weight;
+		total += conf.backends[i].weight;
+		if (best < 0 || less_loaded(i, (unsigned)best))
+			best = (int)i;
+	}
+	if (best >= 0)
+		conf.be[best].cw -= total;
+	return best;
+}
+
+static uint32_t
+addr_hash(const union addr *a)
+{
+	const unsigned char *p = a->sa.sa_family == AF_INET6 ?
+	    (const unsigned char *)&a->in6.sin6_addr : (const unsigned char *)&a->in.sin_addr;
+	size_t n = a->sa.sa_family == AF_INET6 ? 16 : 4;
+	uint32_t h = 2166136261u;               /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static int
+ip_hash(unsigned pool, int backup, const union addr *client, int64_t now)
+{
+	uint32_t total = 0, point;
+	unsigned n = conf.nbackends, start = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (conf.backends[i].pool == pool && !!conf.backends[i].backup == backup)
+			total += conf.backends[i].weight;
+	if (total == 0)
+		return -1;
+	/* the backend whose share of the weights holds the client's point */
+	point = addr_hash(client) % total;
+	for (unsigned i = 0; i < n; i++) {
+		if (conf.backends[i].pool != pool || !!conf.backends[i].backup != backup)
+			continue;
+		if (point < conf.backends[i].weight) {
+			start = i;
+			break;
+		}
+		point -= conf.backends[i].weight;
+	}
+	/* it, or the next live one after it */
+	for (unsigned k = 0; k < n; k++)
+		if (candidate((start + k) % n, pool, backup, now))
+			return (int)((start + k) % n);
+	return -1;
+}
+
+static int
+pick_tier(unsigned pool, int backup, const union addr *client, int64_t now)
+{
+	switch (conf.pools[pool].policy) {
+	case LB_LEAST_CONN:
+		return least_conn(pool, backup, now);
+	case LB_IP_HASH:
+		return ip_hash(pool, backup, client, now);
+	default:
+		return swrr(pool, backup, now);
+	}
+}
+
 int
 pool_pick(unsigned pool, const union addr *client, int64_t now)
 {
-	(void)client;               /* used by the client-IP hash policy */
-	int be = swrr(pool, 0, now);
+	int be = pick_tier(pool, 0, client, now);
 
-	return be >= 0 ? be : swrr(pool, 1, now);
+	if (be < 0)
+		be = pick_tier(pool, 1, client, now);
+	if (be >= 0)
+		conf.be[be].nreq++;
+	return be;
 }
 
 void
@@ -71,9 +183,32 @@ pool_down(unsigned be, int64_t now, const char *why)
 {
 	struct pool_be *b = &conf.be[be];
 
-	if (!b->down_until)
-		log_warn("backend %s: down for %ums: %s", b->name, conf.t_down, why);
+	b->nfail++;
+	if (!b->down_until && !b->check_down) {
+		b->ndown++;
+		log_warn("backend %s: out for %ums: %s", b->name, conf.t_down, why);
+	}
 	b->down_until = now + conf.t_down;
+}
+
+void
+pool_check(unsigned be, int ok, const char *why)
+{
+	struct pool_be *b = &conf.be[be];
+	const struct conf_pool *p = &conf.pools[conf.backends[be].pool];
+	unsigned rise = p->check_rise ? p->check_rise : 2, fall = p->check_fall ? p->check_fall : 2;
+
+	b->nok = ok ? (uint8_t)(b->nok < 255 ? b->nok + 1 : 255) : 0;
+	b->nbad = ok ? 0 : (uint8_t)(b->nbad < 255 ? b->nbad + 1 : 255);
+	if (!b->check_down && b->nbad >= fall) {
+		b->check_down = 1;
+		b->ndown++;
+		log_warn("backend %s: out: %u checks failed in a row: %s", b->name, b->nbad, why);
+	} else if (b->check_down && b->nok >= rise) {
+		b->check_down = 0;
+		b->down_until = 0;
+		log_info("backend %s: back in rotation: %u checks passed", b->name, b->nok);
+	}
 }
 
 struct pool_be *

@@ -91,9 +91,9 @@ connect_new(unsigned be, struct conn *c)
 		errno = EAGAIN;
 		return NULL;
 	}
-	fd = util_socket(&b->addr);
-	if (fd < 0 || (connect(fd, &b->addr.sa, util_addrlen(&b->addr)) < 0 &&
-	    errno != EINPROGRESS) || loop_add(fd, POLLOUT, LK_UP, u, &u->pfd) < 0) {
+	fd = util_socket(b->sa.ip.sa.sa_family);
+	if (fd < 0 || (connect(fd, &b->sa.ip.sa, b->salen) < 0 && errno != EINPROGRESS &&
+	    errno != EAGAIN) || loop_add(fd, POLLOUT, LK_UP, u, &u->pfd) < 0) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
@@ -104,6 +104,7 @@ connect_new(unsigned be, struct conn *c)
 	u->fd = fd;
 	u->be = (uint16_t)be;
 	u->state = U_CONNECTING;
+	b->nbusy++;
 	u->reused = 0;
 	u->c = c;
 	u->deadline = loop_now + conf.t_connect;
@@ -121,6 +122,7 @@ up_get(unsigned be, struct conn *c)
 	u->reused = 1;
 	u->c = c;
 	u->deadline = 0;
+	pool_be(be)->nbusy++;
 	return u;
 }
 
@@ -140,9 +142,18 @@ up_connected(struct up *u)
 	return 0;
 }
 
+/* a connection stops counting as busy for its backend */
+static void
+unbusy(struct up *u)
+{
+	if ((u->state == U_CONNECTING || u->state == U_BUSY) && pool_be(u->be)->nbusy)
+		pool_be(u->be)->nbusy--;
+}
+
 void
 up_close(struct up *u, int abort)
 {
+	unbusy(u);
 	if (u->state == U_IDLE)
 		idle_remove(u);
 	loop_del(u->pfd);
@@ -164,6 +175,7 @@ up_release(struct up *u, int reusable)
 	}
 	if (*n == conf.idle_per_backend)
 		up_close(idle_list(u->be)[0], 0);       /* the least recently used */
+	unbusy(u);
 	u->state = U_IDLE;
 	u->c = NULL;
 	u->deadline = loop_now + conf.t_up_idle;

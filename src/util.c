@@ -66,12 +66,12 @@ util_ipport(const union addr *a, char *dst)
 }
 
 int
-util_socket(const union addr *a)
+util_socket(int family)
 {
 	int one = 1;
-	int fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	if (fd >= 0)
+	if (fd >= 0 && family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
 }

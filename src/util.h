@@ -34,8 +34,9 @@ char *util_ip(const union addr *a, char *dst);
 /* writes "ip:port" or "[ip]:port" into dst[ADDR_TEXT]; returns dst */
 char *util_ipport(const union addr *a, char *dst);
 
-/* a new non-blocking, close-on-exec TCP socket for a's family, or -1 */
-int util_socket(const union addr *a);
+/* a new non-blocking, close-on-exec stream socket of the family (TCP_NODELAY for IP),
+ * or -1 */
+int util_socket(int family);
 
 /* makes fd non-blocking and close-on-exec; returns 0 or -1 */
 int util_nonblock(int fd);

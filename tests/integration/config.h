@@ -2,7 +2,10 @@
  * The integration suite's config: the default one's shape on other ports (so a running
  * `make run` does not collide), short timeouts, few slots, and routes for every case.
  */
-enum pool_name { POOL_WEB, POOL_API, POOL_HOSTED, POOL_DEAD, POOL_SINK, NPOOLS };
+enum pool_name {
+	POOL_WEB, POOL_API, POOL_HOSTED, POOL_DEAD, POOL_SINK,
+	POOL_WEIGHTED, POOL_LC, POOL_HASH, POOL_BACKUP, POOL_CHECKED, POOL_UNIX, NPOOLS
+};
 
 static const struct conf_pool pools[] = {
 	/* pool                 name             policy */
@@ -11,6 +14,14 @@ static const struct conf_pool pools[] = {
 	[POOL_HOSTED] = { .name = "hosted", .policy = LB_ROUND_ROBIN },
 	[POOL_DEAD]   = { .name = "dead",   .policy = LB_ROUND_ROBIN },
 	[POOL_SINK]   = { .name = "sink",   .policy = LB_ROUND_ROBIN },
+	/* the pool tests start these backends themselves (tests/integration/test_pools.py) */
+	[POOL_WEIGHTED] = { .name = "weighted", .policy = LB_ROUND_ROBIN },
+	[POOL_LC]     = { .name = "lc",     .policy = LB_LEAST_CONN },
+	[POOL_HASH]   = { .name = "hash",   .policy = LB_IP_HASH },
+	[POOL_BACKUP] = { .name = "backup", .policy = LB_ROUND_ROBIN },
+	[POOL_CHECKED] = { .name = "checked", .policy = LB_ROUND_ROBIN, .check_path = "/health",
+	                   .check_every = 500, .check_fall = 2, .check_rise = 2 },
+	[POOL_UNIX]   = { .name = "unix",   .policy = LB_ROUND_ROBIN },
 };
 
 static const struct conf_backend backends[] = {
@@ -21,6 +32,17 @@ static const struct conf_backend backends[] = {
 	{ .pool = POOL_HOSTED, .addr = "::1",       .port = 19004, .weight = 1 },
 	{ .pool = POOL_DEAD,   .addr = "127.0.0.1", .port = 19009, .weight = 1 },
 	{ .pool = POOL_SINK,   .addr = "127.0.0.1", .port = 19005, .weight = 1 },
+	{ .pool = POOL_WEIGHTED, .addr = "127.0.0.1", .port = 19011, .weight = 3 },
+	{ .pool = POOL_WEIGHTED, .addr = "127.0.0.1", .port = 19012, .weight = 1 },
+	{ .pool = POOL_LC,     .addr = "127.0.0.1", .port = 19013, .weight = 1 },
+	{ .pool = POOL_LC,     .addr = "127.0.0.1", .port = 19014, .weight = 1 },
+	{ .pool = POOL_HASH,   .addr = "127.0.0.1", .port = 19015, .weight = 1 },
+	{ .pool = POOL_HASH,   .addr = "127.0.0.1", .port = 19016, .weight = 1 },
+	{ .pool = POOL_BACKUP, .addr = "127.0.0.1", .port = 19017, .weight = 1 },
+	{ .pool = POOL_BACKUP, .addr = "127.0.0.1", .port = 19018, .weight = 1, .backup = 1 },
+	{ .pool = POOL_CHECKED, .addr = "127.0.0.1", .port = 19019, .weight = 1 },
+	{ .pool = POOL_CHECKED, .addr = "127.0.0.1", .port = 19020, .weight = 1 },
+	{ .pool = POOL_UNIX,   .addr = "/tmp/pollux-test-19021.sock", .weight = 1 },
 };
 
 static const char *const hdr_add[] = { "X-Added: yes", "X-Route: hdr", NULL };
@@ -35,6 +57,12 @@ static const struct route_rule routes[] = {
 	{ .host = NULL,          .prefix = "/sink/",    .pool = POOL_SINK },
 	{ .host = NULL,          .prefix = "/hdr",      .pool = POOL_WEB,
 	  .add = hdr_add, .del = hdr_del },
+	{ .host = NULL,          .prefix = "/weighted/", .pool = POOL_WEIGHTED },
+	{ .host = NULL,          .prefix = "/lc/",      .pool = POOL_LC },
+	{ .host = NULL,          .prefix = "/hash/",    .pool = POOL_HASH },
+	{ .host = NULL,          .prefix = "/backup/",  .pool = POOL_BACKUP },
+	{ .host = NULL,          .prefix = "/checked/", .pool = POOL_CHECKED },
+	{ .host = NULL,          .prefix = "/unix/",    .pool = POOL_UNIX },
 	{ .host = "127.0.0.1",   .prefix = "/",         .pool = POOL_WEB },
 	{ .host = "localhost",   .prefix = "/",         .pool = POOL_WEB },
 	/* no catch-all: any other host gets 404 */
@@ -73,3 +101,4 @@ static const struct conf_cert certs[] = {
 #define T_BODY           2000
 #define T_UP_IDLE        2000
 #define T_DOWN           1000
+#define T_TUNNEL         5000
