@@ -20,6 +20,45 @@ HOST = "127.0.0.1"
 HOST6 = "::1"
 PORT = 18080
 PROXY = "http://127.0.0.1:18080"
+TLS_PORT = 18443            # the TLS listener (tests/integration/config.h)
+REDIRECT_PORT = 18081       # the plain listener that redirects to TLS_PORT
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# the certificates run.py makes (make_certs); config.h's certs table names the live ones
+TLS_DIR = os.path.join(ROOT, "build", "test", "tls")
+LIVE_CERTS = ("ecdsa", "rsa", "p384")       # TLS_DIR/NAME.pem (chain) and NAME.key
+
+
+def tls_path(name):
+    return os.path.join(TLS_DIR, name)
+
+
+def restore_live_certs():
+    """Copies the pristine certificates (TLS_DIR/orig/) over the live files config.h names,
+    undoing whatever a reload test put there."""
+    for n in LIVE_CERTS:
+        for ext in (".pem", ".key"):
+            with open(os.path.join(TLS_DIR, "orig", n + ext), "rb") as f:
+                data = f.read()
+            dst = os.path.join(TLS_DIR, n + ext)
+            tmp = dst + ".tmp"
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, dst)
+
+
+def tcp_listening(port, host="127.0.0.1"):
+    """True when /proc/net/tcp shows a listening socket on host:port (no connection made)."""
+    want = "%s:%04X" % ("".join("%02X" % int(b) for b in reversed(host.split("."))), port)
+    try:
+        with open("/proc/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                parts = line.split()
+                if parts[1] == want and parts[3] == "0A":
+                    return True
+    except OSError:
+        pass
+    return False
 
 # name -> (address, port); what tests/integration/config.h points at
 BACKENDS = {
@@ -108,8 +147,9 @@ class Proxy:
     def start(self):
         self.errf = open(self.errpath, "wb")
         env = dict(os.environ)
+        # cwd: config.h names the certificate files relative to the source tree
         self.proc = subprocess.Popen([self.binary], stdin=subprocess.DEVNULL,
-                                     stdout=self.errf, stderr=self.errf, env=env)
+                                     stdout=self.errf, stderr=self.errf, env=env, cwd=ROOT)
         deadline = time.time() + 5
         ready = False
         while time.time() < deadline:
@@ -126,6 +166,15 @@ class Proxy:
         if not ready:
             fail("pollux not ready within 5 s (no 'info: listening on 127.0.0.1:18080' "
                  "or the port does not accept)")
+        # the TLS and redirect listeners: seen in /proc/net/tcp, without connecting (a probe
+        # connection to the TLS port would be a handshake failure in pollux's log)
+        while not all(tcp_listening(p) for p in (TLS_PORT, REDIRECT_PORT)):
+            if self.proc.poll() is not None:
+                fail("pollux exited during start-up with %s" % self.proc.returncode)
+            if time.time() > deadline:
+                fail("pollux not listening on 127.0.0.1:%d and :%d within 5 s" % (
+                    TLS_PORT, REDIRECT_PORT))
+            time.sleep(0.02)
 
     @property
     def pid(self):

@@ -4,7 +4,8 @@ Runs pollux's integration tests against one binary:
 
   python3 tests/integration/run.py --bin build/test/pollux --label release
 
-Starts the test backends once (web1 19001, web2 19002, api 19003, hosted [::1]:19004,
+Makes the test certificates in build/test/tls/ when they are missing (make_certs), then
+starts the test backends once (web1 19001, web2 19002, api 19003, hosted [::1]:19004,
 sink 19005; nothing listens on 19009), then runs every test_* function of
 tests/integration/test_*.py with a fresh pollux each, printing "ok LABEL:name" or
 "FAIL LABEL:name: why" per test. POLLUX_ONLY=substring runs only the tests whose name
@@ -14,6 +15,7 @@ import argparse
 import importlib.util
 import inspect
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -42,6 +44,141 @@ def on_alarm(signum, frame):
 
 def on_term(signum, frame):
     raise SystemExit(130)
+
+
+# ---------------------------------------------------------------- test certificates
+
+# what make_certs leaves in build/test/tls/ (harness.TLS_DIR):
+#   ca.pem                  the test root CA (self-signed P-256): the only trust anchor
+#   int.pem                 an intermediate CA signed by the root; it signs every leaf
+#   orig/ecdsa.pem, .key    P-256 leaf: CN localhost, SAN DNS:localhost, IP:127.0.0.1; PKCS#8
+#   orig/rsa.pem, .key      RSA 2048 leaf: SAN DNS:rsa.test; key "BEGIN RSA PRIVATE KEY"
+#   orig/p384.pem, .key     P-384 leaf: SAN DNS:*.wild.test, DNS:p384.test; "BEGIN EC PRIVATE KEY"
+#   new/ecdsa.pem, .key     a replacement for ecdsa (other subject and serial); traditional EC
+#   new/rsa.pem, .key       a replacement for rsa (other key and serial); PKCS#8
+#   mismatch.key            a P-256 key that matches no certificate (PKCS#8)
+#   ecdsa.pem ... p384.key  the live files config.h names: copies of orig/ (restored on every
+#                           run, since the reload tests replace them)
+# Every chain file holds the leaf then the intermediate. Made only when something is missing.
+
+CERT_FILES = ["ca.pem", "int.pem", "mismatch.key"] + [
+    "%s/%s.%s" % (d, n, e) for d, names in (("orig", ("ecdsa", "rsa", "p384")),
+                                            ("new", ("ecdsa", "rsa")))
+    for n in names for e in ("pem", "key")]
+
+EXT_CA = """[v3]
+basicConstraints = critical, CA:TRUE%s
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+"""
+EXT_LEAF = """[v3]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature%s
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = %s
+"""
+
+
+def _openssl(args, cwd, stdin=None):
+    p = subprocess.run(["openssl"] + args, cwd=cwd, input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        raise RuntimeError("openssl %s: %s" % (" ".join(args), p.stderr.decode(errors="replace")))
+    return p.stdout
+
+
+def make_certs():
+    """Makes the test PKI in harness.TLS_DIR unless every file is there; then (always) copies
+    orig/ over the live files. Returns an error text or None."""
+    d = harness.TLS_DIR
+    try:
+        if not all(os.path.exists(os.path.join(d, f)) for f in CERT_FILES + ["done"]):
+            _make_certs(d)
+        harness.restore_live_certs()
+    except (OSError, RuntimeError) as e:
+        return "making the test certificates in %s: %s" % (d, e)
+    return None
+
+
+def _make_certs(final):
+    parent = os.path.dirname(final)
+    os.makedirs(parent, exist_ok=True)
+    d = tempfile.mkdtemp(prefix="tls.", dir=parent)
+    try:
+        _make_certs_in(d)
+    except BaseException:
+        shutil.rmtree(d, ignore_errors=True)
+        raise
+    if os.path.exists(final):
+        old = final + ".old.%d" % os.getpid()
+        os.rename(final, old)
+        shutil.rmtree(old, ignore_errors=True)
+    os.rename(d, final)
+
+
+def _make_certs_in(d):
+    for sub in ("orig", "new"):
+        os.mkdir(os.path.join(d, sub))
+    # keys first, all at once (RSA generation is the slow part)
+    keys = {
+        "ca.key": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "int.key": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "orig/ecdsa.key": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "orig/rsa.key": ["genrsa", "-traditional", "-out", "orig/rsa.key", "2048"],
+        "orig/p384.key.p8": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
+        "new/ecdsa.key.p8": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        "new/rsa.key": ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        "mismatch.key": ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    }
+    procs = [(k, subprocess.Popen(["openssl"] + a + ([] if "-out" in a else ["-out", k]), cwd=d,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+             for k, a in keys.items()]
+    for k, p in procs:
+        _, err = p.communicate()
+        if p.returncode != 0:
+            raise RuntimeError("openssl key %s: %s" % (k, err.decode(errors="replace")))
+    # the traditional EC form ("BEGIN EC PRIVATE KEY", no EC PARAMETERS block)
+    for k in ("orig/p384.key", "new/ecdsa.key"):
+        _openssl(["pkey", "-in", k + ".p8", "-traditional", "-out", k], d)
+        os.unlink(os.path.join(d, k + ".p8"))
+
+    def ext(name, text):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+        return name
+
+    _openssl(["req", "-new", "-x509", "-key", "ca.key", "-subj", "/O=pollux tests/CN=pollux test root CA",
+              "-days", "3650", "-set_serial", "1", "-config", ext("ca.cnf", "[req]\ndistinguished_name=dn\n[dn]\n" + EXT_CA % ""),
+              "-extensions", "v3", "-out", "ca.pem"], d)
+    _openssl(["req", "-new", "-key", "int.key", "-subj", "/O=pollux tests/CN=pollux test intermediate CA",
+              "-out", "int.csr"], d)
+    _openssl(["x509", "-req", "-in", "int.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "2",
+              "-days", "3650", "-extfile", ext("int.ext", EXT_CA % ", pathlen:0"), "-extensions", "v3",
+              "-out", "int.pem"], d)
+    leaves = [
+        ("orig/ecdsa", "/CN=localhost", "DNS:localhost, IP:127.0.0.1", "", 101),
+        ("orig/rsa", "/CN=rsa.test", "DNS:rsa.test", ", keyEncipherment", 102),
+        ("orig/p384", "/CN=p384.test", "DNS:*.wild.test, DNS:p384.test", "", 103),
+        ("new/ecdsa", "/O=reloaded/CN=localhost", "DNS:localhost, IP:127.0.0.1", "", 201),
+        ("new/rsa", "/O=reloaded/CN=rsa.test", "DNS:rsa.test", ", keyEncipherment", 202),
+    ]
+    with open(os.path.join(d, "int.pem"), "rb") as f:
+        int_pem = f.read()
+    for base, subj, san, ku, serial in leaves:
+        _openssl(["req", "-new", "-key", base + ".key", "-subj", subj, "-out", base + ".csr"], d)
+        _openssl(["x509", "-req", "-in", base + ".csr", "-CA", "int.pem", "-CAkey", "int.key",
+                  "-set_serial", str(serial), "-days", "3650",
+                  "-extfile", ext(base + ".ext", EXT_LEAF % (ku, san)), "-extensions", "v3",
+                  "-out", base + ".leaf"], d)
+        with open(os.path.join(d, base + ".leaf"), "rb") as f:
+            leaf = f.read()
+        with open(os.path.join(d, base + ".pem"), "wb") as f:
+            f.write(leaf + int_pem)
+    with open(os.path.join(d, "done"), "w") as f:
+        f.write("made by tests/integration/run.py\n")
 
 
 def start_backends(workdir):
@@ -188,6 +325,10 @@ def main():
     wdir = tempfile.TemporaryDirectory(prefix="pollux-it-")
     wd = wdir.name
     try:
+        err = make_certs()
+        if err:
+            print("FAIL %s:certificates: %s" % (a.label, err), flush=True)
+            return 1
         procs, err = start_backends(wd)
         if err:
             print("FAIL %s:backends: %s" % (a.label, err), flush=True)
