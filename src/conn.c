@@ -27,6 +27,7 @@
 #include "fwd.h"
 #include "log.h"
 #include "loop.h"
+#include "path.h"
 #include "pool.h"
 #include "route.h"
 #include "tls.h"
@@ -399,6 +400,25 @@ connect_backend(struct conn *c)
 	return MOVED;
 }
 
+/* puts the path (before any query) in normal form in place, the query after it, so
+ * routing, access rules and the backend all see one spelling; -1 when it has none */
+static int
+normalize_path(struct conn *c, struct http_msg *m)
+{
+	char *p = c->in.p + c->in.fwd + m->path.off;
+	char *q = memchr(p, '?', m->path.len);
+	size_t plen = q ? (size_t)(q - p) : m->path.len, qlen = m->path.len - plen;
+	long n;
+
+	if (plen == 0)
+		return 0;               /* "http://host?q": forwarded as "/?q" */
+	if ((n = path_normalize(p, plen)) < 0)
+		return -1;
+	memmove(p + n, p + plen, qlen);
+	m->path.len = (uint16_t)((size_t)n + qlen);
+	return 0;
+}
+
 /* what the route and the request allow before anything is forwarded: S_NONE, or the
  * status to answer with and why */
 static int
@@ -473,6 +493,8 @@ start_request(struct conn *c, long hlen)
 	request_flags(c, &msg);
 	if (conf.listeners[c->listener].redirect_port)
 		return redirect(c, &msg);
+	if (normalize_path(c, &msg) < 0)
+		return conn_error(c, S_BAD_REQUEST, "path with no normal form");
 	if ((st = admit(c, &msg, &why)) != S_NONE)
 		return conn_error(c, st, why);
 	if (!forward_head(c, &msg))
