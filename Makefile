@@ -53,8 +53,9 @@ $(B)/conf.o: CFLAGS += -DCONFIG_FILE='"$(abspath $(CONFIG))"'
 $(B)/conf.o: $(CONFIG)
 
 # a broken table fails the build here, with a message naming the entry
-$(B)/confcheck: src/conf.c src/*.h $(CONFIG) | $(B)/.dir
-	$(HOSTCC) $(WARN) $(DEFS) -DCONF_CHECK -DCONFIG_FILE='"$(abspath $(CONFIG))"' -o $@ src/conf.c src/util.c
+$(B)/confcheck: src/conf.c src/guard.c src/*.h $(CONFIG) | $(B)/.dir
+	$(HOSTCC) $(WARN) $(DEFS) -DCONF_CHECK -DCONFIG_FILE='"$(abspath $(CONFIG))"' \
+		-o $@ src/conf.c src/guard.c src/util.c
 $(B)/confcheck.ok: $(B)/confcheck
 	$(B)/confcheck $(CONFIG)
 	@touch $@

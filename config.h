@@ -32,10 +32,26 @@ static const struct conf_backend backends[] = {
 /* host: NULL (any), "name" or "*.suffix" (port ignored). prefix: on segment
  * boundaries, "/api/" matches /api, /api/x and /api?q, never /apix.
  * R_STRIP removes the prefix: /api/x?q=1 reaches the backend as /x?q=1. */
+/* Access rules per route: .allow / .deny list addresses or CIDRs (403 otherwise);
+ * .users turns on basic auth with "name:hash" lines (401 otherwise): make a hash with
+ *     echo 'your password' | ./pollux -p
+ * (or openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt pass:PW -kdfopt hexsalt:SALT
+ *  -kdfopt iter:10000 PBKDF2, written as pbkdf2-sha256$10000$SALT$HASH in lower case).
+ * .rate / .burst: requests per second per client address (429 above); .max_body: request
+ * body bytes (413 above). */
+/* WARNING: admin / pollux is a loopback demo. Replace it before the box faces anyone. */
+static const char *const admin_users[] = {
+	"admin:pbkdf2-sha256$10000$026c6c390acd01fe7b4a376de158aac1$72248eaf56cc4eccebabc3c159d583721833a8c4920f047f7aaf1a21ebe2d10d",
+	NULL
+};
+static const char *const loopback[] = { "127.0.0.0/8", "::1", NULL };
+
 static const struct route_rule routes[] = {
-	/* host           prefix             pool               flags */
-	{ .host = NULL, .prefix = "/api/", .pool = POOL_API, .flags = R_STRIP },
-	{ .host = NULL, .prefix = "/",     .pool = POOL_WEB },
+	/* host           prefix               pool               flags and rules */
+	{ .host = NULL, .prefix = "/admin/", .pool = POOL_WEB, .allow = loopback,
+	  .users = admin_users, .realm = "pollux admin", .rate = 5, .burst = 20 },
+	{ .host = NULL, .prefix = "/api/",   .pool = POOL_API, .flags = R_STRIP },
+	{ .host = NULL, .prefix = "/",       .pool = POOL_WEB },
 };
 
 /* ---- listeners ------------------------------------------------------------------- */
@@ -67,6 +83,16 @@ static const struct conf_cert certs[] = {
 #define TLS_SLOTS        64      /* of SLOTS, how many can carry TLS at once */
 #define TLS_SESSIONS     256     /* TLS sessions kept for resumption (100 bytes each) */
 #define TLS_CERT_BYTES   16384   /* bytes for certificates and keys (twice: reload) */
+
+#define MAX_LINE         8192    /* bytes of a request line (414 above) */
+#define MAX_PER_ADDR     32      /* connections from one client address (0: no limit) */
+#define RATE_TABLE       1024    /* client addresses tracked for .rate (40 bytes each) */
+
+/* ---- privileges ------------------------------------------------------------------ */
+#define RUN_USER         "nobody" /* after binding and loading keys, run as this user */
+/* #define RUN_GROUP     "nogroup"   default: the user's group */
+/* #define RUN_CHROOT    "/var/empty" certificate reloads then read paths inside it */
+/* #define ALLOW_ROOT    1        keep running as root when RUN_USER is not set */
 
 /* ---- timeouts, in milliseconds --------------------------------------------------- */
 #define T_HEADER         10000   /* client: whole request head */

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "fwd.h"
+#include "guard.h"
 #include "http.h"
 #include "loop.h"
 #include "pool.h"
@@ -64,6 +65,31 @@ _Static_assert(TLS_CERT_BYTES >= 4096, "config.h: TLS_CERT_BYTES must be at leas
 static const struct conf_cert certs[1];
 #endif
 
+#ifndef MAX_LINE
+#define MAX_LINE 8192           /* default: request line bytes */
+#endif
+#ifndef MAX_PER_ADDR
+#define MAX_PER_ADDR 0          /* default: no per-address connection limit */
+#endif
+#ifndef RATE_TABLE
+#define RATE_TABLE 1024         /* default: rate buckets (addresses x limited routes) */
+#endif
+#ifndef RUN_USER
+#define RUN_USER NULL
+#endif
+#ifndef RUN_GROUP
+#define RUN_GROUP NULL
+#endif
+#ifndef RUN_CHROOT
+#define RUN_CHROOT NULL
+#endif
+#ifndef ALLOW_ROOT
+#define ALLOW_ROOT 0
+#endif
+_Static_assert(MAX_LINE >= 256 && MAX_LINE < BUF_BYTES, "config.h: MAX_LINE 256..BUF_BYTES");
+_Static_assert(MAX_PER_ADDR >= 0 && MAX_PER_ADDR <= SLOTS, "config.h: MAX_PER_ADDR 0..SLOTS");
+_Static_assert(RATE_TABLE >= 0 && RATE_TABLE <= 1000000, "config.h: RATE_TABLE 0..1000000");
+
 #ifndef T_TUNNEL
 #define T_TUNNEL 600000         /* default: ten minutes */
 #endif
@@ -80,6 +106,7 @@ static struct up *idle_tab[NELEM(backends) * (IDLE_PER_BACKEND ? IDLE_PER_BACKEN
 static uint8_t nidle_tab[NELEM(backends)];
 static struct pool_be be_tab[NELEM(backends)];
 static struct check check_tab[NELEM(backends)];
+static struct guard_bucket bucket_tab[RATE_TABLE ? RATE_TABLE : 1];
 static struct pollfd pfd_tab[NPFD];
 static struct loop_own own_tab[NPFD];
 static struct http_field field_tab[MAX_FIELDS];
@@ -100,7 +127,10 @@ const struct conf conf = {
 	.t_first_byte = T_FIRST_BYTE, .t_body = T_BODY, .t_up_idle = T_UP_IDLE,
 	.t_down = T_DOWN, .t_tunnel = T_TUNNEL,
 	.conns = conn_tab, .conn_mem = conn_mem, .ups = up_tab, .idle = idle_tab,
-	.nidle = nidle_tab, .be = be_tab, .checks = check_tab, .pfd = pfd_tab, .own = own_tab, .fields = field_tab,
+	.nidle = nidle_tab, .be = be_tab, .checks = check_tab,
+	.buckets = bucket_tab, .nbuckets = RATE_TABLE,
+	.max_line = MAX_LINE, .max_per_addr = MAX_PER_ADDR, .user = RUN_USER,
+	.group = RUN_GROUP, .chroot = RUN_CHROOT, .allow_root = ALLOW_ROOT, .pfd = pfd_tab, .own = own_tab, .fields = field_tab,
 	.tls_mem = &tls_tab[0][0], .session_mem = session_tab,
 	.session_len = sizeof(session_tab), .cert_mem = &cert_tab[0][0],
 	.cert_len = TLS_CERT_BYTES,
@@ -143,6 +173,18 @@ check_routes(void)
 		for (const char *const *l = r->add; l && *l; l++)
 			if (!strchr(*l, ':') || strchr(*l, '\r') || strchr(*l, '\n'))
 				bad("routes", i, "an added line must be \"Name: value\" on one line");
+		for (const char *const *l = r->allow; l && *l; l++)
+			if (!guard_cidr_valid(*l))
+				bad("routes", i, "an allow entry is not an address or CIDR");
+		for (const char *const *l = r->deny; l && *l; l++)
+			if (!guard_cidr_valid(*l))
+				bad("routes", i, "a deny entry is not an address or CIDR");
+		for (const char *const *l = r->users; l && *l; l++)
+			if (!guard_user_valid(*l))
+				bad("routes", i, "a user must be \"name:pbkdf2-sha256$iter$salt$hash\" "
+				    "(make one with pollux -p)");
+		if (r->burst && !r->rate)
+			bad("routes", i, "burst needs a rate");
 	}
 }
 

@@ -47,6 +47,7 @@ struct conf_backend {
 struct conn;
 struct up;
 struct check;
+struct guard_bucket;
 struct pollfd;
 struct loop_own;
 
@@ -66,6 +67,11 @@ struct conf {
 	unsigned max_fields;        /* header fields per message */
 	unsigned idle_per_backend;  /* idle keep-alive connections kept per backend */
 	unsigned ntls;              /* client slots that can carry TLS */
+	unsigned max_line;          /* request line bytes (414 above) */
+	unsigned max_per_addr;      /* client connections per address; 0: no limit */
+	const char *user, *group;   /* drop to these after binding; NULL: stay */
+	const char *chroot;         /* chroot here after loading keys; NULL: none */
+	int allow_root;             /* may keep running as root */
 
 	/* timeouts, in milliseconds */
 	uint32_t t_header, t_idle, t_connect, t_first_byte, t_body, t_up_idle, t_down;
@@ -79,6 +85,8 @@ struct conf {
 	uint8_t *nidle;             /* upstream.c: nbackends */
 	struct pool_be *be;         /* pool.c: nbackends */
 	struct check *checks;       /* check.c: nbackends */
+	struct guard_bucket *buckets;       /* guard.c: rate buckets */
+	unsigned nbuckets;
 	struct pollfd *pfd;         /* loop.c: npfd */
 	struct loop_own *own;       /* loop.c: npfd */
 	struct http_field *fields;  /* conn.c: max_fields, one parse at a time */

@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "fwd.h"
+#include "guard.h"
 #include "log.h"
 #include "loop.h"
 #include "path.h"
@@ -51,7 +52,8 @@ enum {
 	CF_CBLOCK = 1 << 14,    /* the client socket refused a write: wait for POLLOUT */
 	CF_UBLOCK = 1 << 15,    /* the backend socket refused a write */
 	CF_LOGGED = 1 << 16,    /* the access line of this request is written */
-	CF_TLS_CLOSE = 1 << 17  /* close_notify started */
+	CF_TLS_CLOSE = 1 << 17, /* close_notify started */
+	CF_SERVED = 1 << 18     /* a request was answered: idle now means keep-alive */
 };
 
 #define NO_BACKEND 0xffff
@@ -145,7 +147,8 @@ static void
 request_reset(struct conn *c)
 {
 	c->state = C_READ_HEAD;
-	c->flags &= CF_CEOF;
+	c->flags &= CF_CEOF | CF_SERVED;
+	c->since = loop_now;
 	c->scan_in = 0;
 	c->scan_out = 0;
 	c->be = NO_BACKEND;
@@ -162,7 +165,7 @@ request_reset(struct conn *c)
 /* no slot: read what the client sent (so close does not reset), answer 503 (in plain
  * HTTP only: a TLS client cannot be answered without an engine), close */
 static void
-refuse(int fd, const union addr *peer, int tls)
+refuse(int fd, const union addr *peer, int tls, const char *why)
 {
 	char junk[2048], ip[ADDR_TEXT];
 
@@ -172,25 +175,74 @@ refuse(int fd, const union addr *peer, int tls)
 		(void)0;
 	shutdown(fd, SHUT_WR);
 	close(fd);
-	log_warn("%s: 503: all %u %sclient slots busy", util_ip(peer, ip),
-	    tls ? conf.ntls : conf.nconns, tls ? "TLS " : "");
+	log_warn("%s: 503: %s", util_ip(peer, ip), why);
 	struct log_req r = { .client = ip, .host = "-", .method = "-", .target = "-",
 		.status = S_UNAVAILABLE, .bytes = busy503_len, .ms = 0, .backend = "-" };
 	log_access(&r);
+}
+
+static int
+conn_close(struct conn *c, int abort);
+
+/* the connections open from this address */
+static unsigned
+from_addr(const union addr *a)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < conf.nconns; i++)
+		n += conf.conns[i].state != C_FREE && util_same_ip(&conf.conns[i].peer, a);
+	return n;
+}
+
+/*
+ * Every slot is taken: the oldest idle keep-alive connection gives way, or else the
+ * connection that has been reading a request head (or a TLS handshake) the longest.
+ * Thousands of slow clients cannot lock others out; they only lose their slots.
+ */
+static struct conn *
+reclaim(int tls)
+{
+	struct conn *idle = NULL, *slow = NULL, *v;
+	char ip[ADDR_TEXT];
+
+	for (unsigned i = 0; i < conf.nconns; i++) {
+		struct conn *c = &conf.conns[i];
+		if (c->state != C_READ_HEAD || (tls && !c->eng))
+			continue;
+		int waiting = (c->flags & CF_SERVED) && c->in.wr == c->in.fwd &&
+		    c->out.rd == c->out.fwd;
+		struct conn **best = waiting ? &idle : &slow;
+		if (!*best || c->since < (*best)->since)
+			*best = c;
+	}
+	if (!(v = idle ? idle : slow))
+		return NULL;
+	log_info("%s: slot reclaimed from %s %s", util_ip(&v->peer, ip),
+	    idle ? "an idle keep-alive connection" : "a slow request head", "for a new client");
+	conn_close(v, 0);
+	return slot_take(tls);
 }
 
 void
 conn_accept(int fd, const union addr *peer, unsigned listener)
 {
 	int tls = conf.listeners[listener].tls;
-	struct conn *c = slot_take(tls);
+	struct conn *c;
 
+	if (conf.max_per_addr && from_addr(peer) >= conf.max_per_addr) {
+		refuse(fd, peer, tls, "too many connections from this address");
+		return;
+	}
+	c = slot_take(tls);
+	if (!c)
+		c = reclaim(tls);
 	if (!c || loop_add(fd, POLLIN, LK_CONN, c, &c->pfd) < 0) {
 		if (c) {
 			c->next_free = *free_list(c);
 			*free_list(c) = (int32_t)(c - conf.conns);
 		}
-		refuse(fd, peer, tls);
+		refuse(fd, peer, tls, "all client slots busy");
 		return;
 	}
 	c->fd = fd;
@@ -204,6 +256,7 @@ conn_accept(int fd, const union addr *peer, unsigned listener)
 	c->in.rd = c->in.fwd = c->in.wr = 0;
 	c->out.rd = c->out.fwd = c->out.wr = 0;
 	request_reset(c);
+	c->flags &= (uint32_t)~CF_SERVED;
 	c->deadline = loop_now + conf.t_header;
 }
 
@@ -347,16 +400,22 @@ respond(struct conn *c, int status, const char *extra)
  * response is discarded; one already passed on cannot be replaced.
  */
 static int
-conn_error(struct conn *c, int status, const char *why)
+conn_refuse(struct conn *c, int status, const char *why, const char *lines)
 {
-	char extra[128], line[64];
+	char extra[256], line[64];
 
 	if (c->state == C_TUNNEL || (c->state == C_PROXY && c->rs != RS_HEAD))
 		return conn_abort(c, why);
-	snprintf(extra, sizeof(extra), "%s%s", status == S_UNAVAILABLE ? "Retry-After: 1\r\n" :
-	    "", hsts(c, line, sizeof(line)));
+	snprintf(extra, sizeof(extra), "%s%s%s", status == S_UNAVAILABLE ? "Retry-After: 1\r\n" :
+	    "", lines, hsts(c, line, sizeof(line)));
 	warn(c, status, why);
 	return respond(c, status, extra);
+}
+
+static int
+conn_error(struct conn *c, int status, const char *why)
+{
+	return conn_refuse(c, status, why, "");
 }
 
 /* a plain listener that sends everyone to HTTPS: 301 to the same host and target */
@@ -419,10 +478,41 @@ normalize_path(struct conn *c, struct http_msg *m)
 	return 0;
 }
 
+/* the route's access rules: S_NONE, or the status to answer with, why, and the extra
+ * header lines it needs (written to extra[0..cap)) */
+static int
+guarded(struct conn *c, const struct http_msg *m, const char **why, char *extra, size_t cap)
+{
+	const struct route_rule *r = &conf.routes[c->route];
+	const char *p = c->in.p + c->in.fwd;
+	int a = http_find(m, H_AUTHORIZATION, 0);
+	unsigned retry;
+
+	*why = "address not allowed on this route";
+	if (!guard_addr(r, &c->peer))
+		return S_FORBIDDEN;
+	*why = "request rate exceeded";
+	if (!guard_rate(r, c->route, &c->peer, loop_now, &retry)) {
+		snprintf(extra, cap, "Retry-After: %u\r\n", retry);
+		return S_TOO_MANY;
+	}
+	*why = a < 0 ? "no credentials" : "wrong credentials";
+	if (r->users && (a < 0 || !guard_auth(r, c->route, p + m->f[a].value.off,
+	    m->f[a].value.len, loop_now))) {
+		snprintf(extra, cap, "WWW-Authenticate: Basic realm=\"%s\", charset=\"UTF-8\"\r\n",
+		    r->realm ? r->realm : "pollux");
+		return S_UNAUTHORIZED;
+	}
+	*why = "request body larger than the route allows";
+	if (r->max_body && m->framing == HB_LENGTH && m->length > r->max_body)
+		return S_PAYLOAD_TOO_LARGE;
+	return S_NONE;
+}
+
 /* what the route and the request allow before anything is forwarded: S_NONE, or the
  * status to answer with and why */
 static int
-admit(struct conn *c, const struct http_msg *m, const char **why)
+admit(struct conn *c, const struct http_msg *m, const char **why, char *extra, size_t cap)
 {
 	const char *p = c->in.p + c->in.fwd;
 	int r = route_match(conf.routes, conf.nroutes, p + m->host.off, m->host.len,
@@ -438,7 +528,7 @@ admit(struct conn *c, const struct http_msg *m, const char **why)
 	if (m->method == M_CONNECT)
 		return S_NOT_IMPLEMENTED;
 	c->route = (uint16_t)r;
-	return S_NONE;
+	return guarded(c, m, why, extra, cap);
 }
 
 /* rewrites the head in place and starts delimiting the body behind it; 0 when the
@@ -486,6 +576,7 @@ start_request(struct conn *c, long hlen)
 {
 	int st = http_parse_request(c->in.p + c->in.fwd, (size_t)hlen, &msg);
 	const char *why;
+	char extra[160] = "";
 
 	if (st != S_NONE)
 		return conn_error(c, st, "malformed request");
@@ -495,14 +586,25 @@ start_request(struct conn *c, long hlen)
 		return redirect(c, &msg);
 	if (normalize_path(c, &msg) < 0)
 		return conn_error(c, S_BAD_REQUEST, "path with no normal form");
-	if ((st = admit(c, &msg, &why)) != S_NONE)
-		return conn_error(c, st, why);
+	if ((st = admit(c, &msg, &why, extra, sizeof(extra))) != S_NONE)
+		return conn_refuse(c, st, why, extra);
 	if (!forward_head(c, &msg))
 		return conn_error(c, S_HEADERS_TOO_LARGE, "request head too large to forward");
 	c->state = C_PROXY;
 	c->rq = RQ_BODY;
 	c->rs = RS_HEAD;
 	return connect_backend(c);
+}
+
+/* the request line (or what came of it) is longer than MAX_LINE */
+static int
+line_too_long(const struct buf *b)
+{
+	const char *p = b->p + b->fwd;
+	size_t n = b->wr - b->fwd;
+	const char *nl = memchr(p, '\n', n < conf.max_line + 2 ? n : conf.max_line + 2);
+
+	return nl ? (size_t)(nl - p) > conf.max_line + 1 : n > conf.max_line + 1;
 }
 
 /* looks for a complete head at in.fwd; answers 414/431/400 when none can come */
@@ -519,6 +621,8 @@ read_head(struct conn *c)
 	}
 	if (n < 0)
 		return conn_error(c, S_BAD_REQUEST, "malformed request head");
+	if (line_too_long(b))
+		return conn_error(c, S_URI_TOO_LONG, "request line too long");
 	if (n > 0)
 		return start_request(c, n);
 	if (b->wr - b->fwd >= head_limit) {
@@ -657,6 +761,7 @@ finish(struct conn *c)
 		closing(c);
 		return MOVED;
 	}
+	c->flags |= CF_SERVED;
 	request_reset(c);
 	return MOVED;
 }
@@ -997,8 +1102,11 @@ process(struct conn *c)
 		if ((r = read_head(c)) == GONE)
 			return GONE;
 	if (c->state == C_PROXY && c->rq == RQ_BODY) {
+		uint64_t max = conf.routes[c->route].max_body;
 		if (scan(&c->rqb, &c->in, NULL) < 0)
 			return conn_error(c, S_BAD_REQUEST, "malformed chunked request body");
+		if (max && c->rqb.data > max)
+			return conn_error(c, S_PAYLOAD_TOO_LARGE, "request body over the route's limit");
 		if (c->rqb.done) {
 			c->rq = RQ_DONE;
 			c->flags &= (uint32_t)~CF_EXPECT;

@@ -44,7 +44,8 @@ struct conn {
 	uint16_t status;        /* status sent for it */
 	int32_t next_free;      /* free list link */
 	int64_t deadline;       /* 0: none; checked by conn_sweep */
-	int64_t t0;             /* when the request head was complete */
+	int64_t t0;             /* when the request began (its first head byte) */
+	int64_t since;          /* when it began waiting for a request head */
 	struct up *up;          /* backend side, or NULL */
 	struct tls *tls;        /* the TLS engine in use on this connection, or NULL */
 	struct tls *eng;        /* the slot's TLS engine, or NULL for a plain-only slot */

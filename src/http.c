@@ -98,6 +98,7 @@ static const struct {
 	{ "x-forwarded-proto", H_X_FORWARDED_PROTO, 0 },
 	{ "x-forwarded-host", H_X_FORWARDED_HOST, 0 },
 	{ "via", H_VIA, 0 },
+	{ "authorization", H_AUTHORIZATION, 0 },
 };
 
 static void
@@ -568,7 +569,7 @@ http_parse_response(const char *p, size_t len, int method, struct http_msg *m)
 /* ---- bodies ----------------------------------------------------------------------- */
 
 enum {
-	CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF,
+	CH_SIZE, CH_EXT, CH_EXT_Q, CH_EXT_QE, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF,
 	CH_TRAILER_START, CH_TRAILER, CH_TRAILER_LF, CH_END_LF
 };
 
@@ -614,11 +615,26 @@ chunk_byte(struct http_body *b, unsigned char c)
 		else
 			return -1;
 		return 0;
-	case CH_EXT:
+	case CH_EXT:            /* ;name[=token|"quoted"] with optional whitespace */
 		if (c == '\r')
 			b->st = CH_SIZE_LF;
+		else if (c == '"')
+			b->st = CH_EXT_Q;
+		else if (!is_tchar(c) && c != '=' && c != ';' && c != ' ' && c != '\t')
+			return -1;
+		return 0;
+	case CH_EXT_Q:
+		if (c == '"')
+			b->st = CH_EXT;
+		else if (c == '\\')
+			b->st = CH_EXT_QE;
 		else if (!is_vbyte(c))
 			return -1;
+		return 0;
+	case CH_EXT_QE:
+		if (!is_vbyte(c))
+			return -1;
+		b->st = CH_EXT_Q;
 		return 0;
 	case CH_SIZE_LF:
 		if (c != '\n')
@@ -675,6 +691,7 @@ chunked_scan(struct http_body *b, const char *p, size_t len)
 			uint64_t n = len - i < b->left ? len - i : b->left;
 			i += (size_t)n;
 			b->left -= n;
+			b->data += n;
 			if (b->left == 0)
 				b->st = CH_DATA_CR;
 			continue;
@@ -695,12 +712,14 @@ http_body_scan(struct http_body *b, const char *p, size_t len)
 	case HB_LENGTH: {
 		uint64_t n = len < b->left ? len : b->left;
 		b->left -= n;
+		b->data += n;
 		b->done = b->left == 0;
 		return (long)n;
 	}
 	case HB_CHUNKED:
 		return chunked_scan(b, p, len);
 	case HB_CLOSE:
+		b->data += len;
 		return (long)len;
 	default:
 		b->done = 1;
@@ -715,7 +734,8 @@ static const struct {
 	const char *text;
 } reason_tab[] = {
 	{ 100, "Continue" }, { 101, "Switching Protocols" }, { 200, "OK" },
-	{ 301, "Moved Permanently" },
+	{ 301, "Moved Permanently" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
+	{ 429, "Too Many Requests" },
 	{ 204, "No Content" }, { 304, "Not Modified" }, { 400, "Bad Request" },
 	{ 404, "Not Found" }, { 408, "Request Timeout" }, { 411, "Length Required" },
 	{ 413, "Content Too Large" }, { 414, "URI Too Long" }, { 417, "Expectation Failed" },

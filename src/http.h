@@ -17,12 +17,17 @@ enum http_status {
 	S_OK = 200,
 	S_NO_CONTENT = 204,
 	S_NOT_MODIFIED = 304,
+	S_REQUEST_TIMEOUT = 408,
 	S_BAD_REQUEST = 400,
+	S_MOVED = 301,
+	S_UNAUTHORIZED = 401,
+	S_FORBIDDEN = 403,
 	S_NOT_FOUND = 404,
 	S_LENGTH_REQUIRED = 411,
 	S_PAYLOAD_TOO_LARGE = 413,
 	S_URI_TOO_LONG = 414,
 	S_EXPECTATION_FAILED = 417,
+	S_TOO_MANY = 429,
 	S_HEADERS_TOO_LARGE = 431,
 	S_INTERNAL = 500,
 	S_NOT_IMPLEMENTED = 501,
@@ -40,7 +45,7 @@ enum http_method {
 enum http_hdr {
 	H_OTHER, H_HOST, H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION, H_KEEP_ALIVE,
 	H_PROXY_CONNECTION, H_TE, H_TRAILER, H_UPGRADE, H_EXPECT, H_X_FORWARDED_FOR,
-	H_X_FORWARDED_PROTO, H_X_FORWARDED_HOST, H_VIA
+	H_X_FORWARDED_PROTO, H_X_FORWARDED_HOST, H_VIA, H_AUTHORIZATION
 };
 
 /* how a message body is delimited */
@@ -119,6 +124,7 @@ int http_find(const struct http_msg *m, int cls, int i);
 /* streaming body delimiter: tells which bytes belong to the message, passes them unchanged */
 struct http_body {
 	uint64_t left;          /* bytes left of the body or of the current chunk */
+	uint64_t data;          /* body bytes seen so far, without chunk framing */
 	uint8_t mode;           /* enum http_framing */
 	uint8_t st;             /* chunked decoder state */
 	uint8_t ndig;           /* hex digits seen in a chunk size */

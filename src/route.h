@@ -19,6 +19,14 @@ struct route_rule {
 	uint8_t flags;              /* R_* */
 	const char *const *add;     /* NULL-terminated "Name: value" lines to add, or NULL */
 	const char *const *del;     /* NULL-terminated header names to remove, or NULL */
+	uint64_t max_body;          /* request body bytes (413 above); 0: no limit */
+	const char *const *allow;   /* client addresses or CIDRs let in; NULL: everyone */
+	const char *const *deny;    /* client addresses or CIDRs refused (403), first */
+	const char *const *users;   /* basic auth "name:pbkdf2-sha256$iter$salt$hash"; NULL:
+	                             * none */
+	const char *realm;          /* basic auth realm; NULL: "pollux" */
+	uint16_t rate;              /* requests per second per client address (429); 0: any */
+	uint16_t burst;             /* requests at once before the rate applies; 0: rate */
 };
 
 /*

@@ -37,6 +37,16 @@ util_addr(union addr *a, const char *ip, uint16_t port)
 	return -1;
 }
 
+int
+util_same_ip(const union addr *a, const union addr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET6)
+		return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
+	return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
 socklen_t
 util_addrlen(const union addr *a)
 {

@@ -25,6 +25,9 @@ int64_t util_now(void);
 /* fills a from a numeric IPv4/IPv6 address and port; returns 0, or -1 when not numeric */
 int util_addr(union addr *a, const char *ip, uint16_t port);
 
+/* 1 when a and b hold the same IP address (ports aside) */
+int util_same_ip(const union addr *a, const union addr *b);
+
 /* socklen of a's family */
 socklen_t util_addrlen(const union addr *a);
 

@@ -38,3 +38,4 @@ static const struct conf_listener listeners[] = {
 #define T_BODY           60000   /* either side: no progress while a body moves */
 #define T_UP_IDLE        30000   /* backend: idle keep-alive connection kept */
 #define T_DOWN           10000   /* backend: left out after a failed connect */
+#define ALLOW_ROOT       1       /* the benchmark runs as root */

@@ -48,6 +48,14 @@ static const struct conf_backend backends[] = {
 static const char *const hdr_add[] = { "X-Added: yes", "X-Route: hdr", NULL };
 static const char *const hdr_del[] = { "X-Secret", "User-Agent", NULL };
 
+static const char *const admin_users[] = {
+	"admin:pbkdf2-sha256$10000$026c6c390acd01fe7b4a376de158aac1$72248eaf56cc4eccebabc3c159d583721833a8c4920f047f7aaf1a21ebe2d10d",     /* admin / pollux */
+	NULL
+};
+static const char *const loopback[] = { "127.0.0.0/8", "::1", NULL };
+static const char *const deny_two[] = { "127.0.0.2", NULL };
+static const char *const only_three[] = { "127.0.0.3/32", "::1", NULL };
+
 static const struct route_rule routes[] = {
 	/* host                 prefix               pool                flags */
 	{ .host = "api.test",    .prefix = "/",         .pool = POOL_API },
@@ -57,6 +65,12 @@ static const struct route_rule routes[] = {
 	{ .host = NULL,          .prefix = "/sink/",    .pool = POOL_SINK },
 	{ .host = NULL,          .prefix = "/hdr",      .pool = POOL_WEB,
 	  .add = hdr_add, .del = hdr_del },
+	{ .host = NULL,          .prefix = "/admin/",   .pool = POOL_WEB, .allow = loopback,
+	  .users = admin_users, .realm = "pollux admin" },
+	{ .host = NULL,          .prefix = "/deny/",    .pool = POOL_WEB, .deny = deny_two },
+	{ .host = NULL,          .prefix = "/only3/",   .pool = POOL_WEB, .allow = only_three },
+	{ .host = NULL,          .prefix = "/small/",   .pool = POOL_WEB, .max_body = 1024 },
+	{ .host = NULL,          .prefix = "/limited/", .pool = POOL_WEB, .rate = 5, .burst = 5 },
 	{ .host = NULL,          .prefix = "/weighted/", .pool = POOL_WEIGHTED },
 	{ .host = NULL,          .prefix = "/lc/",      .pool = POOL_LC },
 	{ .host = NULL,          .prefix = "/hash/",    .pool = POOL_HASH },
@@ -90,6 +104,10 @@ static const struct conf_cert certs[] = {
 #define MAX_FIELDS       64
 #define IDLE_PER_BACKEND 4
 
+#define MAX_LINE         4096
+#define MAX_PER_ADDR     24
+#define RATE_TABLE       256
+#define ALLOW_ROOT       1       /* the suite runs as root in CI */
 #define TLS_SLOTS        16
 #define TLS_SESSIONS     64
 #define TLS_CERT_BYTES   32768
