@@ -33,7 +33,7 @@ ALLLDFLAGS = $(OPTFLAGS) $(LDSTATIC) -Wl,--gc-sections $(LDFLAGS)
 SRCS := $(wildcard src/*.c)
 OBJS := $(patsubst src/%.c,$(B)/%.o,$(SRCS))
 
-.PHONY: all run test clean install fuzz deps-build FORCE
+.PHONY: all run test clean install fuzz bench deps-build FORCE
 all: $(OUT)
 
 $(OUT): $(OBJS) $(BSSL_LIB) $(B)/confcheck.ok
@@ -87,6 +87,10 @@ test:
 
 fuzz:
 	@tests/run fuzz
+
+# pollux, nginx and HAProxy side by side on loopback; a table of ratios
+bench:
+	@tests/bench/run
 
 install: $(OUT)
 	install -d $(DESTDIR)$(PREFIX)/sbin

@@ -1217,6 +1217,14 @@ client:
 
 /* ---- poll events and deadlines ---------------------------------------------------- */
 
+/* the request is sent (or on its way) and nothing of the response has come yet */
+static int
+waits_for_head(const struct conn *c)
+{
+	return c->state == C_PROXY && c->rs == RS_HEAD && !client_reads(c) &&
+	    c->out.wr == c->out.fwd;
+}
+
 static int
 client_waits(const struct conn *c)
 {
@@ -1236,6 +1244,8 @@ arm_client(struct conn *c)
 
 	if (c->tls)
 		ev = tls_events(c->tls, rd, wr);
+	if (waits_for_head(c))
+		ev |= POLLRDHUP;        /* notice a client that gives up while we wait */
 	loop_want(c->pfd, ev);
 	if (c->state == C_READ_HEAD || c->state == C_CLOSING)
 		return;                 /* set when the head began, or at the close */
@@ -1287,7 +1297,8 @@ pump(struct conn *c, short crev, short urev)
 void
 conn_event(struct conn *c, short revents)
 {
-	if ((revents & (POLLHUP | POLLERR)) && !client_reads(c) && c->out.rd == c->out.fwd) {
+	if ((revents & (POLLHUP | POLLERR | POLLRDHUP)) && !client_reads(c) &&
+	    c->out.rd == c->out.fwd) {
 		if (c->state == C_PROXY && !c->status)
 			c->status = 499;        /* for the log: the client gave up */
 		conn_abort(c, "client connection closed");
