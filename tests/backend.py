@@ -5,8 +5,10 @@ so the framing of every response is exactly what the test asked for.
 
   python3 tests/backend.py --port 19001 [--host 127.0.0.1|::1] [--name web1]
                            [--idle-close SECONDS] [--sink]
+  python3 tests/backend.py --unix /path/to.sock [--name NAME] [...]
 
-Prints "ready NAME HOST PORT" on stdout once it listens. Endpoints (matched on the path the
+Prints "ready NAME HOST PORT" on stdout once it listens (with --unix: "ready NAME unix
+PATH"; a stale socket file at PATH is removed first). Endpoints (matched on the path the
 backend received, after any rewrite by the proxy):
   /bytes/N            N bytes of bytes(range(256)) repeated, with Content-Length;
                       ?chunked=1 chunked (varying chunk sizes, trailer X-Checksum: sha256hex);
@@ -25,6 +27,13 @@ backend received, after any rewrite by the proxy):
   /hop                a response carrying hop-by-hop fields (Connection: X-Bar, Keep-Alive...)
   /count              {"requests": requests served by this process}
   /_log[?clear=1]     what this backend received (not itself logged); clear=1 empties it
+  /_set?K=V&...       changes this process's behaviour (not logged; answers the settings):
+                        health=CODE   /health answers CODE ("status CODE\n")
+                        health=hang   /health waits 3 s, then answers 200
+                        health=echo   /health is an ordinary echo again (the default)
+                        drop=1|0      every other request is read (body too), logged with
+                                      "dropped": true and its connection closed unanswered
+                        delay=MS      every other request waits MS ms before it is served
   anything else       echo: {"name","method","target","version","headers","body_len",
                       "body_sha256","conn_id","req_on_conn"}
 --sink listens with backlog 0, fills its accept queue itself and never accepts.
@@ -34,6 +43,7 @@ import base64
 import hashlib
 import http
 import json
+import os
 import re
 import socket
 import struct
@@ -65,6 +75,9 @@ class State:
         self.next_conn = 0
         self.requests = 0
         self.log = []
+        self.health = None      # None: echo; an int: that status; "hang"
+        self.drop = False
+        self.delay = 0.0
 
     def new_conn_id(self):
         with self.lock:
@@ -359,7 +372,8 @@ def handle_request(c, st, conn_id, req_no, idle):
     else:
         keep = "close" not in conn_tok
     entry = None
-    if not path.endswith("/_log"):
+    control = path.endswith("/_log") or path.endswith("/_set")
+    if not control:
         entry = {"method": method, "target": target, "version": version, "headers": headers,
                  "conn_id": conn_id, "req_on_conn": req_no, "t": time.time()}
         with st.lock:
@@ -376,11 +390,37 @@ def handle_request(c, st, conn_id, req_no, idle):
         entry["body_len"] = body_len
         entry["trailers"] = trailers
     head_only = method == "HEAD"
-    if c.drop_next:
-        # /drop-next asked for this: read the request, then close without answering
+    if c.drop_next or (st.drop and not control):
+        # /drop-next or drop=1 asked for this: read the request, then close unanswered
         if entry is not None:
             entry["dropped"] = True
         return False
+    if st.delay and not control:
+        time.sleep(st.delay)
+
+    if path.endswith("/_set"):
+        with st.lock:
+            if "health" in q:
+                v = q["health"]
+                st.health = None if v == "echo" else v if v == "hang" else int(v)
+            if "drop" in q:
+                st.drop = q["drop"] == "1"
+            if "delay" in q:
+                st.delay = int(q["delay"]) / 1000.0
+            out = {"name": st.name, "health": st.health, "drop": st.drop,
+                   "delay_ms": int(st.delay * 1000)}
+        send_json(sock, out, head_only, keep, version)
+        return keep
+
+    if path.endswith("/health") and st.health is not None:
+        code = st.health
+        if code == "hang":
+            time.sleep(3)
+            code = 200
+        body = ("status %d\n" % code).encode()
+        send_response(sock, code, [("Content-Length", str(len(body)))], body, head_only, keep,
+                      version)
+        return keep
 
     m = re.search(r"/bytes/(\d+)$", path)
     if m:
@@ -494,7 +534,8 @@ def serve_conn(sock, st):
     conn_id = st.new_conn_id()
     c = Conn(sock, st)
     try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if sock.family != socket.AF_UNIX:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         req_no = 0
         while True:
             req_no += 1
@@ -513,17 +554,30 @@ def serve_conn(sock, st):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--unix", default=None, help="listen on this Unix socket path instead")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--name", default=None)
     ap.add_argument("--idle-close", type=float, default=0.0)
     ap.add_argument("--sink", action="store_true")
     a = ap.parse_args()
-    name = a.name or "backend%d" % a.port
-    fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
-    ls = socket.socket(fam, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((a.host, a.port))
+    if not a.unix and not a.port:
+        ap.error("--port or --unix is required")
+    name = a.name or ("backend%d" % a.port if a.port else "unix")
+    if a.unix:
+        fam = socket.AF_UNIX
+        ls = socket.socket(fam, socket.SOCK_STREAM)
+        try:
+            os.unlink(a.unix)
+        except FileNotFoundError:
+            pass
+        ls.bind(a.unix)
+        a.host, a.port = "unix", a.unix
+    else:
+        fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
+        ls = socket.socket(fam, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((a.host, a.port))
     if a.sink:
         ls.listen(0)
         # fill the accept queue (Linux holds backlog+1) so later SYNs are dropped
@@ -537,12 +591,12 @@ def main():
                 pass
             fillers.append(s)
             time.sleep(0.05)
-        print("ready %s %s %d" % (name, a.host, a.port), flush=True)
+        print("ready %s %s %s" % (name, a.host, a.port), flush=True)
         while True:
             time.sleep(3600)
     ls.listen(128)
     st = State(name, a.idle_close)
-    print("ready %s %s %d" % (name, a.host, a.port), flush=True)
+    print("ready %s %s %s" % (name, a.host, a.port), flush=True)
     while True:
         s, _ = ls.accept()
         threading.Thread(target=serve_conn, args=(s, st), daemon=True).start()
