@@ -25,7 +25,7 @@ BEARSSL_SRC ?= build/src/bearssl
 BSSL_LIB := $(BB)/libbearssl.a
 
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
-DEFS     := -D_GNU_SOURCE
+DEFS     := -D_GNU_SOURCE -DPOLLUX_BOARD='"$(BOARD)"' 
 SIZEFL   := -ffunction-sections -fdata-sections
 ALLCFLAGS = $(WARN) $(DEFS) $(OPTFLAGS) $(SIZEFL) -I$(BEARSSL_SRC)/inc $(CFLAGS)
 ALLLDFLAGS = $(OPTFLAGS) $(LDSTATIC) -Wl,--gc-sections $(LDFLAGS)

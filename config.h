@@ -57,11 +57,13 @@ static const struct route_rule routes[] = {
 /* ---- listeners ------------------------------------------------------------------- */
 /* .tls = 1 terminates TLS; .hsts_max_age (seconds) adds Strict-Transport-Security to
  * its responses; .redirect_port = 443 on a plain listener answers every request with
- * 301 to https://host:443/same/target instead of proxying it. */
+ * 301 to https://host:443/same/target instead of proxying it. .stats = 1 answers with
+ * the counters instead: /metrics (Prometheus) and / (a summary); keep it on loopback. */
 static const struct conf_listener listeners[] = {
 	/* address              port            TLS and redirect */
 	{ .addr = "127.0.0.1", .port = 8080 },
 	{ .addr = "127.0.0.1", .port = 8443, .tls = 1 },
+	{ .addr = "127.0.0.1", .port = 8099, .stats = 1 },   /* /metrics and / */
 };
 
 /* ---- certificates ---------------------------------------------------------------- */
@@ -87,6 +89,13 @@ static const struct conf_cert certs[] = {
 #define MAX_LINE         8192    /* bytes of a request line (414 above) */
 #define MAX_PER_ADDR     32      /* connections from one client address (0: no limit) */
 #define RATE_TABLE       1024    /* client addresses tracked for .rate (40 bytes each) */
+
+/* ---- logs and the daemon ---------------------------------------------------------- */
+#define LOG_TO           LOG_TO_STDERR /* or LOG_TO_SYSLOG (daemon facility), LOG_TO_FILE */
+/* #define LOG_FILE      "/var/log/pollux.log"  for LOG_TO_FILE; SIGHUP reopens it */
+#define ACCESS_LOG       1       /* one line per request (0: errors and events only) */
+#define PIDFILE          "/var/run/pollux.pid" /* written with -d */
+#define T_DRAIN          10000   /* ms in-flight requests get to finish at SIGTERM */
 
 /* ---- privileges ------------------------------------------------------------------ */
 #define RUN_USER         "nobody" /* after binding and loading keys, run as this user */

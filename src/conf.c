@@ -90,6 +90,22 @@ _Static_assert(MAX_LINE >= 256 && MAX_LINE < BUF_BYTES, "config.h: MAX_LINE 256.
 _Static_assert(MAX_PER_ADDR >= 0 && MAX_PER_ADDR <= SLOTS, "config.h: MAX_PER_ADDR 0..SLOTS");
 _Static_assert(RATE_TABLE >= 0 && RATE_TABLE <= 1000000, "config.h: RATE_TABLE 0..1000000");
 
+#ifndef T_DRAIN
+#define T_DRAIN 10000           /* default: ms in-flight requests get at SIGTERM */
+#endif
+#ifndef LOG_TO
+#define LOG_TO LOG_TO_STDERR
+#endif
+#ifndef LOG_FILE
+#define LOG_FILE NULL
+#endif
+#ifndef ACCESS_LOG
+#define ACCESS_LOG 1
+#endif
+#ifndef PIDFILE
+#define PIDFILE "/var/run/pollux.pid"
+#endif
+
 #ifndef T_TUNNEL
 #define T_TUNNEL 600000         /* default: ten minutes */
 #endif
@@ -125,7 +141,8 @@ const struct conf conf = {
 	.buf_len = BUF_BYTES, .max_fields = MAX_FIELDS, .idle_per_backend = IDLE_PER_BACKEND,
 	.t_header = T_HEADER, .t_idle = T_IDLE, .t_connect = T_CONNECT,
 	.t_first_byte = T_FIRST_BYTE, .t_body = T_BODY, .t_up_idle = T_UP_IDLE,
-	.t_down = T_DOWN, .t_tunnel = T_TUNNEL,
+	.t_down = T_DOWN, .t_tunnel = T_TUNNEL, .t_drain = T_DRAIN,
+	.log_to = LOG_TO, .log_file = LOG_FILE, .access_log = ACCESS_LOG, .pidfile = PIDFILE,
 	.conns = conn_tab, .conn_mem = conn_mem, .ups = up_tab, .idle = idle_tab,
 	.nidle = nidle_tab, .be = be_tab, .checks = check_tab,
 	.buckets = bucket_tab, .nbuckets = RATE_TABLE,
@@ -246,6 +263,8 @@ check_listeners(void)
 			bad("listeners", i, "a TLS listener cannot redirect to HTTPS");
 		if (!l->tls && l->hsts_max_age)
 			bad("listeners", i, "HSTS only goes on TLS listeners");
+		if (l->stats && l->redirect_port)
+			bad("listeners", i, "a stats listener cannot also redirect");
 	}
 }
 
@@ -271,6 +290,8 @@ main(int argc, char **argv)
 	check_backends();
 	check_listeners();
 	check_certs();
+	if (LOG_TO == LOG_TO_FILE && !LOG_FILE)
+		bad("LOG_FILE", 0, "LOG_TO_FILE needs LOG_FILE");
 	if (nerr) {
 		fprintf(stderr, "%s: %d error(s); fix the table entries named above\n",
 		    cfgname, nerr);

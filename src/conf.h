@@ -10,6 +10,7 @@
 #include "route.h"
 
 enum lb_policy { LB_ROUND_ROBIN, LB_LEAST_CONN, LB_IP_HASH };
+enum log_to { LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_FILE };
 
 struct conf_listener {
 	const char *addr;           /* numeric IPv4 or IPv6 address */
@@ -17,6 +18,7 @@ struct conf_listener {
 	uint8_t tls;                /* terminate TLS here */
 	uint16_t redirect_port;     /* answer everything with 301 to https://host:port */
 	uint32_t hsts_max_age;      /* seconds; 0: no Strict-Transport-Security */
+	uint8_t stats;              /* answer with the counters (/metrics, /) instead */
 };
 
 struct conf_cert {
@@ -75,7 +77,13 @@ struct conf {
 
 	/* timeouts, in milliseconds */
 	uint32_t t_header, t_idle, t_connect, t_first_byte, t_body, t_up_idle, t_down;
-	uint32_t t_tunnel;
+	uint32_t t_tunnel, t_drain;
+
+	/* logging and the daemon */
+	int log_to;                 /* LOG_TO_STDERR, LOG_TO_SYSLOG or LOG_TO_FILE */
+	const char *log_file;       /* for LOG_TO_FILE */
+	int access_log;             /* one line per request */
+	const char *pidfile;        /* written with -d */
 
 	/* storage sized by the config, owned by the modules named */
 	struct conn *conns;         /* conn.c */

@@ -31,6 +31,7 @@
 #include "path.h"
 #include "pool.h"
 #include "route.h"
+#include "stats.h"
 #include "tls.h"
 #include "upstream.h"
 
@@ -62,6 +63,7 @@ enum {
 /* a pump step's outcome */
 enum { GONE = -1, IDLE = 0, MOVED = 1 };
 
+int conn_draining;               /* SIGTERM: finish what is in flight, take nothing new */
 static int32_t free_plain = -1;  /* free slots without a TLS engine */
 static int32_t free_tls = -1;    /* free slots with one */
 static uint32_t head_limit;     /* buffer bytes a head may fill, leaving rewrite room */
@@ -178,7 +180,10 @@ refuse(int fd, const union addr *peer, int tls, const char *why)
 	log_warn("%s: 503: %s", util_ip(peer, ip), why);
 	struct log_req r = { .client = ip, .host = "-", .method = "-", .target = "-",
 		.status = S_UNAVAILABLE, .bytes = busy503_len, .ms = 0, .backend = "-" };
-	log_access(&r);
+	stats.refused++;
+	stats_request(S_UNAVAILABLE);
+	if (conf.access_log)
+		log_access(&r);
 }
 
 static int
@@ -218,6 +223,7 @@ reclaim(int tls)
 	}
 	if (!(v = idle ? idle : slow))
 		return NULL;
+	stats.reclaimed++;
 	log_info("%s: slot reclaimed from %s %s", util_ip(&v->peer, ip),
 	    idle ? "an idle keep-alive connection" : "a slow request head", "for a new client");
 	conn_close(v, 0);
@@ -245,6 +251,7 @@ conn_accept(int fd, const union addr *peer, unsigned listener)
 		refuse(fd, peer, tls, "all client slots busy");
 		return;
 	}
+	stats.accepted++;
 	c->fd = fd;
 	c->listener = (uint8_t)listener;
 	c->tls = tls ? c->eng : NULL;
@@ -282,7 +289,9 @@ access_log(struct conn *c)
 	if (c->flags & CF_LOGGED)
 		return;
 	c->flags |= CF_LOGGED;
-	log_access(&r);
+	stats_request(c->status);
+	if (conf.access_log)
+		log_access(&r);
 }
 
 static void
@@ -416,6 +425,32 @@ static int
 conn_error(struct conn *c, int status, const char *why)
 {
 	return conn_refuse(c, status, why, "");
+}
+
+/* a stats listener: the counters page for GET and HEAD */
+static int
+stats_answer(struct conn *c, const struct http_msg *m)
+{
+	static char head[256];
+	const char *type, *body;
+	size_t blen;
+	int n;
+
+	if (m->method != M_GET && m->method != M_HEAD)
+		return conn_error(c, S_NOT_IMPLEMENTED, "the stats listener answers GET and HEAD");
+	body = stats_page(c->in.p + c->in.fwd + m->path.off, m->path.len, &blen, &type);
+	n = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+	    type, blen);
+	c->status = S_OK;
+	c->out.wr = c->out.fwd;
+	if (buf_put(&c->out, head, (uint32_t)n) < 0 ||
+	    (m->method == M_GET && buf_put(&c->out, body, (uint32_t)blen) < 0))
+		return conn_abort(c, "stats page larger than the buffer");
+	c->resp_bytes = (uint64_t)n + (m->method == M_GET ? blen : 0);
+	access_log(c);
+	closing(c);
+	return MOVED;
 }
 
 /* a plain listener that sends everyone to HTTPS: 301 to the same host and target */
@@ -584,6 +619,8 @@ start_request(struct conn *c, long hlen)
 	request_flags(c, &msg);
 	if (conf.listeners[c->listener].redirect_port)
 		return redirect(c, &msg);
+	if (conf.listeners[c->listener].stats)
+		return stats_answer(c, &msg);
 	if (normalize_path(c, &msg) < 0)
 		return conn_error(c, S_BAD_REQUEST, "path with no normal form");
 	if ((st = admit(c, &msg, &why, extra, sizeof(extra))) != S_NONE)
@@ -681,7 +718,7 @@ final_head(struct conn *c, const struct http_msg *m)
 
 	if (tunnel && !(c->flags & CF_UPGRADE))
 		return conn_error(c, S_BAD_GATEWAY, "101 to a request without Upgrade");
-	if (m->framing == HB_CLOSE || (c->flags & CF_CEOF))
+	if (m->framing == HB_CLOSE || (c->flags & CF_CEOF) || conn_draining)
 		c->flags &= (uint32_t)~CF_KEEP;
 	if (!(m->flags & HF_CLOSE) && m->framing != HB_CLOSE && !tunnel)
 		c->flags |= CF_UP_KEEP;
@@ -757,7 +794,7 @@ finish(struct conn *c)
 	drop_up(c, reuse);
 	c->in.rd = c->in.fwd;           /* request bytes the backend did not take */
 	c->out.wr = c->out.fwd;         /* bytes after the response: not ours to pass */
-	if (!(c->flags & CF_KEEP) || c->rq != RQ_DONE) {
+	if (!(c->flags & CF_KEEP) || c->rq != RQ_DONE || conn_draining) {
 		closing(c);
 		return MOVED;
 	}
@@ -864,12 +901,13 @@ cread(struct conn *c, struct buf *b, uint32_t limit)
 	long n;
 
 	if (!c->tls)
-		return buf_read(c->fd, b, limit);
-	if (b->wr >= limit)
+		n = buf_read(c->fd, b, limit);
+	else if (b->wr >= limit)
 		return 0;
-	n = tls_read(c->tls, c->fd, b->p + b->wr, limit - b->wr);
-	if (n > 0)
+	else if ((n = tls_read(c->tls, c->fd, b->p + b->wr, limit - b->wr)) > 0)
 		b->wr += (uint32_t)n;
+	if (n > 0)
+		stats.bytes_in += (uint64_t)n;
 	return n;
 }
 
@@ -879,12 +917,13 @@ cwrite(struct conn *c, struct buf *b)
 	long n;
 
 	if (!c->tls)
-		return buf_write(c->fd, b);
-	if (b->rd == b->fwd)
+		n = buf_write(c->fd, b);
+	else if (b->rd == b->fwd)
 		return tls_flush(c->tls, c->fd);
-	n = tls_write(c->tls, c->fd, b->p + b->rd, b->fwd - b->rd);
-	if (n > 0)
+	else if ((n = tls_write(c->tls, c->fd, b->p + b->rd, b->fwd - b->rd)) > 0)
 		b->rd += (uint32_t)n;
+	if (n > 0)
+		stats.bytes_out += (uint64_t)n;
 	return n;
 }
 
@@ -895,6 +934,7 @@ tls_failed(struct conn *c)
 	char ip[ADDR_TEXT];
 
 	if (tls_handshaking(c->tls)) {
+		stats.tls_failed++;
 		log_warn("%s: TLS handshake failed: %s", util_ip(&c->peer, ip), tls_error(c->tls));
 		return conn_close(c, 0);
 	}
@@ -1321,6 +1361,7 @@ client_timeout(struct conn *c)
 	char ip[ADDR_TEXT];
 
 	if (c->tls && tls_handshaking(c->tls)) {
+		stats.tls_failed++;
 		log_warn("%s: TLS handshake not complete in time", util_ip(&c->peer, ip));
 		conn_close(c, 0);
 	} else if (c->state == C_READ_HEAD && c->in.wr > c->in.fwd)
@@ -1364,6 +1405,28 @@ conn_sweep(int64_t now)
 				pump(c, 0, 0);
 		}
 	}
+}
+
+void
+conn_drain(void)
+{
+	conn_draining = 1;
+	for (unsigned i = 0; i < conf.nconns; i++) {
+		struct conn *c = &conf.conns[i];
+		if (c->state == C_READ_HEAD && c->in.wr == c->in.fwd && c->out.rd == c->out.fwd &&
+		    !(c->tls && tls_handshaking(c->tls)))
+			conn_close(c, 0);       /* idle: nothing in flight */
+	}
+}
+
+unsigned
+conn_busy(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < conf.nconns; i++)
+		n += conf.conns[i].state != C_FREE;
+	return n;
 }
 
 void

@@ -75,6 +75,13 @@ void conn_up_event(struct conn *c, short revents);
 /* handles expired deadlines of every client and its backend side */
 void conn_sweep(int64_t now);
 
+/* SIGTERM: from now on no keep-alive; idle connections are closed at once */
+void conn_drain(void);
+extern int conn_draining;
+
+/* client slots in use */
+unsigned conn_busy(void);
+
 /* closes every connection; at exit */
 void conn_shutdown(void);
 

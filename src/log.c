@@ -1,17 +1,64 @@
 /*
- * log.c: formats each line into one stack buffer and writes it with a single write(2),
- * so lines from one process never interleave and nothing is buffered or allocated.
+ * log.c: formats each line into one stack buffer and hands it over in one call: a
+ * single write(2) to stderr or the log file (opened with O_APPEND, reopened on
+ * SIGHUP so log rotation works), or one datagram to /dev/log with the daemon facility
+ * ("<PRI>pollux[pid]: message"; the syslog daemon adds the time, so no time zone code
+ * is linked in). Nothing is buffered or allocated.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 
+static int target = LOG_TO_STDERR;
+static int fd = 2;              /* stderr, the log file, or the /dev/log socket */
+
+enum { FAC_DAEMON = 3 << 3, PRI_ERR = 3, PRI_WARNING = 4, PRI_INFO = 6 };
+
 #define LINE_MAX_BYTES 1024
+
+static int
+priority(const char *prefix)
+{
+	if (prefix[0] == 'e' || prefix[0] == 'p')
+		return PRI_ERR;
+	return prefix[0] == 'w' ? PRI_WARNING : PRI_INFO;
+}
+
+/* connects a datagram socket to /dev/log; -1 when there is no syslog daemon */
+static int
+syslog_socket(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(s);
+		s = -1;
+	}
+	return s;
+}
+
+static void
+to_syslog(const char *prefix, const char *msg, int len)
+{
+	char dgram[LINE_MAX_BYTES + 64];
+	int n = snprintf(dgram, sizeof(dgram), "<%d>pollux[%ld]: %.*s",
+	    FAC_DAEMON | priority(prefix), (long)getpid(), len, msg);
+
+	if (n > (int)sizeof(dgram) - 1)
+		n = (int)sizeof(dgram) - 1;
+	if (send(fd, dgram, (size_t)n, MSG_NOSIGNAL) < 0 && (fd = syslog_socket()) >= 0)
+		send(fd, dgram, (size_t)n, MSG_NOSIGNAL);      /* syslogd restarted */
+}
 
 static void
 emit(const char *prefix, const char *suffix, const char *fmt, va_list ap)
@@ -26,9 +73,49 @@ emit(const char *prefix, const char *suffix, const char *fmt, va_list ap)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ": %s", suffix);
 	if (n > (int)sizeof(line) - 2)
 		n = (int)sizeof(line) - 2;
+	if (target == LOG_TO_SYSLOG) {
+		to_syslog(prefix, line, n);
+		return;
+	}
 	line[n++] = '\n';
-	while (write(2, line, (size_t)n) < 0 && errno == EINTR)
+	while (write(fd, line, (size_t)n) < 0 && errno == EINTR)
 		;
+}
+
+void
+log_open(int to, const char *file)
+{
+	if (to == LOG_TO_SYSLOG) {
+		int s = syslog_socket();
+		if (s < 0)
+			log_fatal_errno("syslog: /dev/log (no syslog daemon?)");
+		fd = s;
+	} else if (to == LOG_TO_FILE) {
+		int f = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (f < 0)
+			log_fatal_errno("log file %s", file);
+		if (fd > 2)
+			close(fd);
+		fd = f;
+	}
+	target = to;
+}
+
+void
+log_reopen(void)
+{
+	int f;
+
+	if (target != LOG_TO_FILE)
+		return;
+	f = open(conf.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (f < 0) {
+		log_err("cannot reopen the log file %s: %s", conf.log_file, strerror(errno));
+		return;
+	}
+	close(fd);
+	fd = f;
+	log_info("log file reopened");
 }
 
 #define LOGFN(name, prefix)                     \

@@ -7,6 +7,12 @@
 
 #include <stdint.h>
 
+/* sends lines to stderr, syslog or a file (enum log_to); before the loop */
+void log_open(int to, const char *file);
+
+/* SIGHUP: reopens the log file (after rotation); nothing for the other targets */
+void log_reopen(void);
+
 /* before the loop: prints "pollux: msg" and exits 1 */
 void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* like log_fatal with ": strerror(errno)" appended */

@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "log.h"
 #include "loop.h"
+#include "stats.h"
 #include "tls.h"
 #include "upstream.h"
 #include "util.h"
@@ -36,6 +37,7 @@ static int fds[64];             /* listener sockets, indexed like conf.listeners
 static uint16_t lpfd[64];       /* their poll entries */
 static volatile sig_atomic_t stop;
 static volatile sig_atomic_t hup;
+static volatile sig_atomic_t usr1;
 
 int
 loop_add(int fd, short events, int kind, void *obj, uint16_t *back)
@@ -169,8 +171,10 @@ on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		hup = 1;
+	else if (sig == SIGUSR1)
+		usr1 = 1;
 	else
-		stop = 1;
+		stop++;
 }
 
 static void
@@ -185,44 +189,97 @@ signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* SIGUSR1: the counters, one log line each */
+static void
+dump_counters(void)
+{
+	size_t len;
+	const char *type, *p = stats_page("/", 1, &len, &type);
+
+	while (len > 0) {
+		const char *nl = memchr(p, '\n', len);
+		size_t n = nl ? (size_t)(nl - p) : len;
+		log_info("%.*s", (int)n, p);
+		n += nl != NULL;
+		p += n;
+		len -= n;
+	}
+}
+
+/* the first SIGTERM or SIGINT: stop accepting, let what is in flight finish */
+static void
+drain_start(int64_t *until)
+{
+	for (unsigned i = 0; i < conf.nlisteners; i++) {
+		loop_del(lpfd[i]);
+		close(fds[i]);
+	}
+	conn_drain();
+	*until = loop_now + conf.t_drain;
+	log_info("stopping: no new connections; %u in flight get up to %ums",
+	    conn_busy(), conf.t_drain);
+}
+
+/* one round: poll, dispatch, sweep */
+static void
+round_trip(int64_t *next_sweep)
+{
+	int n = poll(conf.pfd, npfd, SWEEP_MS);
+
+	loop_now = util_now();
+	if (n < 0 && errno != EINTR)
+		log_err("poll: %s", strerror(errno));
+	for (unsigned i = 0, m = npfd; n > 0 && i < m; i++) {
+		if (!conf.pfd[i].revents || conf.own[i].kind == LK_DEAD)
+			continue;
+		dispatch(i);
+		conf.pfd[i].revents = 0;
+	}
+	if (loop_now >= *next_sweep) {
+		conn_sweep(loop_now);
+		up_sweep(loop_now);
+		check_sweep(loop_now);
+		tls_sweep();
+		*next_sweep = loop_now + SWEEP_MS;
+	}
+	if (ndead)
+		pack();
 }
 
 int
 loop_run(void)
 {
-	int64_t next_sweep = 0;
+	int64_t next_sweep = 0, until = 0;
 
 	signals();
 	loop_now = util_now();
+	stats.start = loop_now;
 	check_init();
 	loop_running = 1;
-	while (!stop) {
-		int n = poll(conf.pfd, npfd, SWEEP_MS);
-		loop_now = util_now();
-		if (n < 0 && errno != EINTR)
-			log_err("poll: %s", strerror(errno));
-		for (unsigned i = 0, m = npfd; n > 0 && i < m; i++) {
-			if (!conf.pfd[i].revents || conf.own[i].kind == LK_DEAD)
-				continue;
-			dispatch(i);
-			conf.pfd[i].revents = 0;
+	for (;;) {
+		if (stop && !until)
+			drain_start(&until);
+		if (until && (stop > 1 || loop_now >= until || conn_busy() == 0))
+			break;
+		if (usr1) {
+			usr1 = 0;
+			dump_counters();
 		}
 		if (hup) {
 			hup = 0;
+			log_reopen();
 			log_info("SIGHUP: reloading certificates");
 			tls_reload();
 		}
-		if (loop_now >= next_sweep) {
-			conn_sweep(loop_now);
-			up_sweep(loop_now);
-			check_sweep(loop_now);
-			tls_sweep();
-			next_sweep = loop_now + SWEEP_MS;
-		}
-		if (ndead)
-			pack();
+		round_trip(&next_sweep);
 	}
-	log_info("stopping");
+	if (conn_busy())
+		log_warn("stopped with %u connections still open", conn_busy());
+	else
+		log_info("stopped");
 	conn_shutdown();
 	return 0;
 }

@@ -2,11 +2,14 @@
  * main.c: start-up. Everything that can fail for lack of a resource fails here, loudly,
  * before the loop: addresses, listeners, the descriptor limit. Then the loop runs.
  */
+#include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -15,13 +18,20 @@
 #include "log.h"
 #include "loop.h"
 #include "pool.h"
+#include "stats.h"
 #include "tls.h"
 #include "upstream.h"
 #include "util.h"
 
 #ifndef POLLUX_VERSION
-#define POLLUX_VERSION "0.1"
+#define POLLUX_VERSION "0.2"
 #endif
+#ifndef POLLUX_BOARD
+#define POLLUX_BOARD "unknown"
+#endif
+
+/* exit statuses an init script can act on */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 /* every poll entry is a descriptor; raise the soft limit to cover them */
 static void
@@ -46,12 +56,21 @@ fd_limit(void)
  * Listeners are bound and keys loaded: now give up root. Not root: nothing to do.
  * Root without RUN_USER: refuse, unless the build says ALLOW_ROOT.
  */
+/* RUN_USER's uid and gid (RUN_GROUP's gid when set), from /etc/passwd and /etc/group */
+static void
+lookup_user(unsigned *uid, unsigned *gid)
+{
+	if (util_db_lookup("/etc/passwd", conf.user, uid, gid) < 0)
+		log_fatal("RUN_USER %s: no such user in /etc/passwd", conf.user);
+	if (conf.group && util_db_lookup("/etc/group", conf.group, gid, NULL) < 0)
+		log_fatal("RUN_GROUP %s: no such group in /etc/group", conf.group);
+}
+
 static void
 privileges(void)
 {
-	struct passwd *pw;
-	struct group *gr;
-	gid_t gid;
+	unsigned uid, gid;
+	gid_t g;
 
 	if (geteuid() != 0)
 		return;
@@ -61,22 +80,16 @@ privileges(void)
 		log_fatal("refusing to run as root: set RUN_USER in config.h "
 		    "(or ALLOW_ROOT 1 to accept the risk)");
 	}
-	if (!(pw = getpwnam(conf.user)))
-		log_fatal("RUN_USER %s: no such user", conf.user);
-	gid = pw->pw_gid;
-	if (conf.group) {
-		if (!(gr = getgrnam(conf.group)))
-			log_fatal("RUN_GROUP %s: no such group", conf.group);
-		gid = gr->gr_gid;
-	}
+	lookup_user(&uid, &gid);
+	g = (gid_t)gid;
 	if (conf.chroot && (chroot(conf.chroot) < 0 || chdir("/") < 0))
 		log_fatal_errno("chroot %s", conf.chroot);
-	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(pw->pw_uid) < 0)
+	if (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid((uid_t)uid) < 0)
 		log_fatal_errno("cannot drop to user %s", conf.user);
 	if (setuid(0) == 0)
 		log_fatal("still able to become root after dropping privileges");
-	log_info("running as %s (uid %u, gid %u)%s%s", conf.user, (unsigned)pw->pw_uid,
-	    (unsigned)gid, conf.chroot ? " in " : "", conf.chroot ? conf.chroot : "");
+	log_info("running as %s (uid %u, gid %u)%s%s", conf.user, uid, gid,
+	    conf.chroot ? " in " : "", conf.chroot ? conf.chroot : "");
 }
 
 /* -p: a password from the first line of standard input, hashed for config.h */
@@ -97,30 +110,177 @@ hash_password(void)
 	return 0;
 }
 
+/* ---- -V ---------------------------------------------------------------------------- */
+
+static const char *const policy_name[] = { "round-robin", "least-conn", "ip-hash" };
+
+static void
+print_listeners(void)
+{
+	printf("listeners:\n");
+	for (unsigned i = 0; i < conf.nlisteners; i++) {
+		const struct conf_listener *l = &conf.listeners[i];
+		printf("  %s port %u: %s", l->addr, l->port, l->stats ? "stats" : l->tls ? "https" :
+		    l->redirect_port ? "redirect to https" : "http");
+		if (l->hsts_max_age)
+			printf(", HSTS max-age=%u", (unsigned)l->hsts_max_age);
+		printf("\n");
+	}
+}
+
+static void
+print_routes(void)
+{
+	printf("routes (first match wins):\n");
+	for (unsigned i = 0; i < conf.nroutes; i++) {
+		const struct route_rule *r = &conf.routes[i];
+		printf("  host %s prefix %s -> %s%s%s%s%s%s\n", r->host ? r->host : "*", r->prefix,
+		    conf.pools[r->pool].name, (r->flags & R_STRIP) ? ", strip" : "",
+		    r->users ? ", basic auth" : "", r->allow || r->deny ? ", address rules" : "",
+		    r->rate ? ", rate limit" : "", r->max_body ? ", body limit" : "");
+	}
+}
+
+static void
+print_pools(void)
+{
+	printf("pools:\n");
+	for (unsigned p = 0; p < conf.npools; p++) {
+		const struct conf_pool *cp = &conf.pools[p];
+		printf("  %s: %s", cp->name, policy_name[cp->policy]);
+		if (cp->check_path)
+			printf(", checks GET %s every %ums", cp->check_path,
+			    cp->check_every ? cp->check_every : 2000);
+		printf("\n");
+		for (unsigned i = 0; i < conf.nbackends; i++)
+			if (conf.backends[i].pool == p)
+				printf("    %s port %u weight %u%s\n", conf.backends[i].addr,
+				    conf.backends[i].port, conf.backends[i].weight,
+				    conf.backends[i].backup ? " backup" : "");
+	}
+}
+
+/* the static memory the config sizes, by table */
+static void
+print_memory(void)
+{
+	size_t conns = conf.nconns * (sizeof(struct conn) + 2 * (size_t)conf.buf_len);
+	size_t tls = conf.ntls * (size_t)TLS_SLOT_BYTES + conf.session_len + 2 * conf.cert_len;
+	size_t ups = conf.nups * sizeof(struct up);
+	size_t polls = conf.npfd * (sizeof(struct pollfd) + sizeof(struct loop_own));
+
+	printf("static memory (bytes):\n");
+	printf("  client slots  %10zu  (%u x %zu)\n", conns, conf.nconns,
+	    sizeof(struct conn) + 2 * (size_t)conf.buf_len);
+	printf("  TLS           %10zu  (%u slots x %u, sessions, 2 certificate arenas)\n", tls,
+	    conf.ntls, TLS_SLOT_BYTES);
+	printf("  backend slots %10zu  (%u x %zu)\n", ups, conf.nups, sizeof(struct up));
+	printf("  poll table    %10zu  (%u entries)\n", polls, conf.npfd);
+	printf("  total         %10zu  plus small tables\n", conns + tls + ups + polls);
+}
+
+static void
+version(void)
+{
+	printf("pollux %s, board %s\n", POLLUX_VERSION, POLLUX_BOARD);
+	print_listeners();
+	print_routes();
+	print_pools();
+	print_memory();
+}
+
+/* ---- -t and -d ----------------------------------------------------------------------- */
+
+/* what -t checks beyond start-up itself: the user and the log file */
+static void
+check_rest(void)
+{
+	unsigned uid, gid;
+
+	if (conf.user)
+		lookup_user(&uid, &gid);
+	if (geteuid() == 0 && !conf.user && !conf.allow_root)
+		log_fatal("would refuse to run as root: set RUN_USER (or ALLOW_ROOT 1)");
+	if (conf.log_to == LOG_TO_FILE) {
+		int f = open(conf.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (f < 0)
+			log_fatal_errno("log file %s", conf.log_file);
+		close(f);
+	}
+}
+
+static void
+write_pidfile(void)
+{
+	char line[32];
+	int n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	int f = open(conf.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (f < 0 || write(f, line, (size_t)n) != n)
+		log_fatal_errno("pidfile %s", conf.pidfile);
+	close(f);
+}
+
+/* -d: into the background once everything that can fail at start has succeeded */
+static void
+daemonize(void)
+{
+	pid_t pid = fork();
+	int nul;
+
+	if (pid < 0)
+		log_fatal_errno("fork");
+	if (pid > 0)
+		_exit(EXIT_OK);
+	setsid();
+	if ((pid = fork()) < 0)
+		log_fatal_errno("fork");
+	if (pid > 0)
+		_exit(EXIT_OK);
+	umask(027);
+	write_pidfile();
+	if ((nul = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		if (nul > 2)
+			close(nul);
+	}
+}
+
 static void
 usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-f] [-p] [-V] [-h]\n"
-	    "  -f  stay in the foreground (the default), log to stderr\n"
+	fprintf(stderr, "usage: %s [-f | -d | -t] [-p] [-V] [-h]\n"
+	    "  -f  stay in the foreground (the default), for procd, systemd and runit\n"
+	    "  -d  go into the background and write the pidfile (%s)\n"
+	    "  -t  check the configuration and its files, then exit 0 or 1\n"
 	    "  -p  read a password on standard input, print its hash for config.h\n"
-	    "  -V  print the version and exit\n"
-	    "  -h  this text\n", argv0);
+	    "  -V  print the version, board, listeners, routes, pools and memory budget\n"
+	    "  -h  this text\n", argv0, conf.pidfile);
 }
 
 int
 main(int argc, char **argv)
 {
+	int background = 0, check = 0, status;
+
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-f") == 0)
-			continue;
-		if (strcmp(argv[i], "-p") == 0)
+			background = 0;
+		else if (strcmp(argv[i], "-d") == 0)
+			background = 1;
+		else if (strcmp(argv[i], "-t") == 0)
+			check = 1;
+		else if (strcmp(argv[i], "-p") == 0)
 			return hash_password();
-		if (strcmp(argv[i], "-V") == 0) {
-			printf("pollux %s\n", POLLUX_VERSION);
-			return 0;
+		else if (strcmp(argv[i], "-V") == 0) {
+			version();
+			return EXIT_OK;
+		} else {
+			usage(argv[0]);
+			return strcmp(argv[i], "-h") == 0 ? EXIT_OK : EXIT_USAGE;
 		}
-		usage(argv[0]);
-		return strcmp(argv[i], "-h") == 0 ? 0 : 1;
 	}
 	fd_limit();
 	pool_init();
@@ -128,6 +288,19 @@ main(int argc, char **argv)
 	up_init();
 	conn_init();
 	loop_listen();
+	if (check) {
+		check_rest();
+		printf("pollux: configuration and files OK\n");
+		return EXIT_OK;
+	}
+	/* in the background stderr is gone: an stderr log goes to syslog instead */
+	log_open(background && conf.log_to == LOG_TO_STDERR ? LOG_TO_SYSLOG : conf.log_to,
+	    conf.log_file);
+	if (background)
+		daemonize();
 	privileges();
-	return loop_run();
+	status = loop_run();
+	if (background)
+		unlink(conf.pidfile);
+	return status;
 }

@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "log.h"
+#include "stats.h"
 #include "tls.h"
 #include "tlscert.h"
 
@@ -52,6 +53,33 @@ static const uint16_t suites[] = {
 static const char *alpn[] = { "http/1.1" };
 
 static br_ssl_session_cache_lru cache;
+
+/* the LRU cache, seen through a class that counts the sessions it gives back */
+static void
+counted_save(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
+    const br_ssl_session_parameters *params)
+{
+	(void)ctx;
+	cache.vtable->save(&cache.vtable, sc, params);
+}
+
+static int
+counted_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
+    br_ssl_session_parameters *params)
+{
+	int hit = cache.vtable->load(&cache.vtable, sc, params);
+
+	(void)ctx;
+	stats.tls_resumed += hit != 0;
+	return hit;
+}
+
+static const br_ssl_session_cache_class counted_class = {
+	.context_size = sizeof(const br_ssl_session_cache_class *),
+	.save = counted_save,
+	.load = counted_load,
+};
+static const br_ssl_session_cache_class *counted = &counted_class;
 static br_hmac_drbg_context drbg;
 static br_ec_impl curves;               /* the default EC code, limited to our curves */
 static struct tls_gen gens[2];
@@ -162,7 +190,7 @@ configure(struct tls *t)
 	br_ssl_engine_set_protocol_names(e, alpn, 1);
 	br_ssl_engine_add_flags(e, BR_OPT_NO_RENEGOTIATION);
 	br_ssl_engine_set_buffer(e, t->iobuf, sizeof(t->iobuf), 1);
-	br_ssl_server_set_cache(&t->sc, &cache.vtable);
+	br_ssl_server_set_cache(&t->sc, &counted);
 	t->configured = 1;
 }
 
@@ -243,6 +271,7 @@ state(struct tls *t)
 
 	if (!t->done && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
 		t->done = 1;
+		stats.tls_handshakes++;
 		unpin(t);
 	}
 	return st;

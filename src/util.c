@@ -2,7 +2,9 @@
  * util.c: clock, address and socket helpers. Nothing here keeps state or allocates.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
@@ -139,4 +141,43 @@ util_logcpy(char *dst, size_t cap, const char *s, size_t n)
 	}
 	dst[i] = '\0';
 	return dst;
+}
+
+/*
+ * The entry "name:x:a:b..." of a colon-separated database (/etc/passwd, /etc/group):
+ * field 2 goes to *a and field 3 to *b (b may be NULL). Read with small reads into a
+ * stack buffer: no stdio, no allocation. Returns 0, or -1 when there is no such name.
+ */
+int
+util_db_lookup(const char *path, const char *name, unsigned *a, unsigned *b)
+{
+	char buf[4096], line[512];
+	size_t nl = 0, len = strlen(name);
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = -1;
+
+	if (fd < 0)
+		return -1;
+	while (found < 0 && (n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n && found < 0; i++) {
+			if (buf[i] != '\n') {
+				if (nl < sizeof(line) - 1)
+					line[nl++] = buf[i];
+				continue;
+			}
+			line[nl] = '\0';
+			nl = 0;
+			if (strncmp(line, name, len) != 0 || line[len] != ':')
+				continue;
+			char *f = strchr(line + len + 1, ':');      /* past the password */
+			if (!f)
+				continue;
+			*a = (unsigned)strtoul(f + 1, &f, 10);
+			if (b && *f == ':')
+				*b = (unsigned)strtoul(f + 1, NULL, 10);
+			found = 0;
+		}
+	}
+	close(fd);
+	return found;
 }

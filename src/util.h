@@ -57,4 +57,8 @@ int util_caseeq(const char *s, size_t n, const char *word);
  * with '?' so log lines stay one line; returns dst */
 char *util_logcpy(char *dst, size_t cap, const char *s, size_t n);
 
+/* looks name up in a passwd-style file: field 3 into *a, field 4 into *b (if b);
+ * 0, or -1 when absent */
+int util_db_lookup(const char *path, const char *name, unsigned *a, unsigned *b);
+
 #endif

@@ -88,6 +88,7 @@ static const struct conf_listener listeners[] = {
 	{ .addr = "::1",       .port = 18080 },
 	{ .addr = "127.0.0.1", .port = 18443, .tls = 1, .hsts_max_age = 31536000 },
 	{ .addr = "127.0.0.1", .port = 18081, .redirect_port = 18443 },
+	{ .addr = "127.0.0.1", .port = 18099, .stats = 1 },
 };
 
 /* the first certificate is the default; tests/integration/run.py makes these files */
@@ -120,3 +121,4 @@ static const struct conf_cert certs[] = {
 #define T_UP_IDLE        2000
 #define T_DOWN           1000
 #define T_TUNNEL         5000
+#define T_DRAIN          3000
