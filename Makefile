@@ -93,8 +93,9 @@ bench:
 	@tests/bench/run
 
 install: $(OUT)
-	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0755 $(OUT) $(DESTDIR)$(PREFIX)/sbin/pollux
+	install -m 0644 boards/pollux.8 $(DESTDIR)$(PREFIX)/share/man/man8/pollux.8
 
 clean:
 	rm -rf build pollux
