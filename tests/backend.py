@@ -34,6 +34,10 @@ backend received, after any rewrite by the proxy):
                         drop=1|0      every other request is read (body too), logged with
                                       "dropped": true and its connection closed unanswered
                         delay=MS      every other request waits MS ms before it is served
+  /health             (any path ending so) as the echo, unless /_set says otherwise; its log
+                      entry has "peer_pid": the process owning the client's end of the
+                      connection (found in /proc), so a test can tell its own proxy's
+                      health checks from those of another one checking the same port
   anything else       echo: {"name","method","target","version","headers","body_len",
                       "body_sha256","conn_id","req_on_conn"}
 --sink listens with backlog 0, fills its accept queue itself and never accepts.
@@ -162,6 +166,43 @@ class Conn:
         out = bytes(self.buf[:n])
         del self.buf[:n]
         return out
+
+
+def _proc_addr(ip, port):
+    return "%s:%04X" % ("".join("%02X" % int(b) for b in reversed(ip.split("."))), port)
+
+
+def peer_pid(sock):
+    """The pid owning the other end of a TCP connection on this host (IPv4), or None."""
+    try:
+        lip, lport = sock.getsockname()[:2]
+        rip, rport = sock.getpeername()[:2]
+        want = (_proc_addr(rip, rport), _proc_addr(lip, lport))
+        inode = None
+        with open("/proc/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                parts = line.split()
+                if (parts[1], parts[2]) == want:
+                    inode = parts[9]
+                    break
+    except (OSError, ValueError, IndexError):
+        return None
+    if not inode or inode == "0":
+        return None
+    target = "socket:[%s]" % inode
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            for fd in os.listdir("/proc/%s/fd" % pid):
+                try:
+                    if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == target:
+                        return int(pid)
+                except OSError:
+                    pass
+        except OSError:
+            pass
+    return None
 
 
 def parse_head(head):
@@ -376,6 +417,8 @@ def handle_request(c, st, conn_id, req_no, idle):
     if not control:
         entry = {"method": method, "target": target, "version": version, "headers": headers,
                  "conn_id": conn_id, "req_on_conn": req_no, "t": time.time()}
+        if path.endswith("/health") and sock.family == socket.AF_INET:
+            entry["peer_pid"] = peer_pid(sock)
         with st.lock:
             st.requests += 1
             st.log.append(entry)

@@ -107,6 +107,7 @@ def _make_certs(final):
     parent = os.path.dirname(final)
     os.makedirs(parent, exist_ok=True)
     d = tempfile.mkdtemp(prefix="tls.", dir=parent)
+    os.chmod(d, 0o755)
     try:
         _make_certs_in(d)
     except BaseException:
@@ -150,14 +151,15 @@ def _make_certs_in(d):
             f.write(text)
         return name
 
-    _openssl(["req", "-new", "-x509", "-key", "ca.key", "-subj", "/O=pollux tests/CN=pollux test root CA",
-              "-days", "3650", "-set_serial", "1", "-config", ext("ca.cnf", "[req]\ndistinguished_name=dn\n[dn]\n" + EXT_CA % ""),
-              "-extensions", "v3", "-out", "ca.pem"], d)
-    _openssl(["req", "-new", "-key", "int.key", "-subj", "/O=pollux tests/CN=pollux test intermediate CA",
-              "-out", "int.csr"], d)
-    _openssl(["x509", "-req", "-in", "int.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "2",
-              "-days", "3650", "-extfile", ext("int.ext", EXT_CA % ", pathlen:0"), "-extensions", "v3",
-              "-out", "int.pem"], d)
+    ca_cnf = ext("ca.cnf", "[req]\ndistinguished_name=dn\n[dn]\n" + EXT_CA % "")
+    _openssl(["req", "-new", "-x509", "-key", "ca.key", "-subj",
+              "/O=pollux tests/CN=pollux test root CA", "-days", "3650", "-set_serial", "1",
+              "-config", ca_cnf, "-extensions", "v3", "-out", "ca.pem"], d)
+    _openssl(["req", "-new", "-key", "int.key", "-subj",
+              "/O=pollux tests/CN=pollux test intermediate CA", "-out", "int.csr"], d)
+    _openssl(["x509", "-req", "-in", "int.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+              "-set_serial", "2", "-days", "3650", "-extfile",
+              ext("int.ext", EXT_CA % ", pathlen:0"), "-extensions", "v3", "-out", "int.pem"], d)
     leaves = [
         ("orig/ecdsa", "/CN=localhost", "DNS:localhost, IP:127.0.0.1", "", 101),
         ("orig/rsa", "/CN=rsa.test", "DNS:rsa.test", ", keyEncipherment", 102),

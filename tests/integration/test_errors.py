@@ -2,8 +2,8 @@
 import socket
 import time
 
-from harness import (Reader, blog, check, connect, curl, eq, expect_backends_untouched,
-                     expect_closed, fail, get, request, short)
+from harness import (HOST, PORT, Reader, blog, check, connect, curl, eq,
+                     expect_backends_untouched, expect_closed, fail, get, request, short)
 
 PARTIAL = b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 
@@ -59,26 +59,55 @@ def expect_silent(socks, what):
             fail("held connection %d %s: %s" % (i, what, e))
 
 
-def test_slots_full_33rd_gets_503_at_once(px):
-    socks = hold_partial(32)
+def connect_from(src, timeout=5.0):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((src, 0))
+    s.connect((HOST, PORT))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def test_slots_busy_in_flight_33rd_gets_503_at_once(px):
+    # Idle and slow-head connections give way to newcomers (issue 6: slot reclamation);
+    # 32 requests in flight cannot, so the 33rd client gets 503 at once. From two
+    # addresses: one may hold only 24 (MAX_PER_ADDR).
+    time.sleep(0.1)
+    socks = []
     try:
-        time.sleep(0.2)
+        for i in range(32):
+            s = connect_from("127.0.0.1" if i % 2 else "127.0.0.2")
+            s.sendall(request("GET", "/api/slow/1500?n=%d" % i))
+            socks.append(s)
+        deadline = time.time() + 1.0
+        while len(blog("api")) < 32:
+            check(time.time() < deadline, "only %d of 32 slow requests reached the backend "
+                  "within 1 s" % len(blog("api")))
+            time.sleep(0.02)
         expect_silent(socks, "answered before the 33rd client came")
         t0 = time.time()
-        s = connect(timeout=2)
+        s = connect_from("127.0.0.3", timeout=2)
         rd = Reader(s)
         r = rd.read_response()
         dt = time.time() - t0
         eq(r.status, 503, "status for the 33rd client")
         check(dt < 0.5, "503 took %.2f s" % dt)
+        eq(r.get("retry-after"), "1", "Retry-After of the 503")
         check(r.body, "503 has an empty body")
         expect_closed(s, rd, what="the 33rd connection after its 503")
-        expect_silent(socks, "answered when the 33rd was refused")
-        px.wait_access(503, wait=1.0)
+        s.close()
+        a = px.wait_access(503, wait=1.0)
+        eq(a["client"], "127.0.0.3", "client of the 503 access line")
+        check("127.0.0.3: 503: all client slots busy" in px.log(),
+              "no '127.0.0.3: 503: all client slots busy' log line")
+        expect_silent(socks, "answered or closed when the 33rd was refused")
+        for i, h in enumerate(socks):
+            r = Reader(h).read_response()
+            eq((r.status, r.body), (200, b"slow"), "response %d held in flight" % i)
     finally:
         for h in socks:
             h.close()
-    expect_backends_untouched("while every slot was held")
+    eq(len(blog("api")), 32, "requests at the backend (the 33rd's none)")
 
 
 def test_slots_freed_after_clients_leave(px):
