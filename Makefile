@@ -6,7 +6,6 @@ CONFIG ?= config.h
 OUT    ?= pollux
 PREFIX ?= /usr/local
 HOSTCC ?= cc
-STRIP  ?= strip
 
 # make's built-in default CC gives way to the board's compiler; CC=... from outside wins
 ifeq ($(origin CC),default)
@@ -16,7 +15,8 @@ ifeq ($(origin AR),default)
 undefine AR
 endif
 include boards/$(BOARD).mk
-AR ?= ar
+AR    ?= ar
+STRIP ?= strip
 
 CONFNAME := $(subst /,_,$(basename $(CONFIG)))
 B        := build/$(BOARD)/$(CONFNAME)
@@ -33,7 +33,7 @@ ALLLDFLAGS = $(OPTFLAGS) $(LDSTATIC) -Wl,--gc-sections $(LDFLAGS)
 SRCS := $(wildcard src/*.c)
 OBJS := $(patsubst src/%.c,$(B)/%.o,$(SRCS))
 
-.PHONY: all run test clean install fuzz bench deps-build FORCE
+.PHONY: all run test test-boards clean install fuzz bench deps-build FORCE
 all: $(OUT)
 
 $(OUT): $(OBJS) $(BSSL_LIB) $(B)/confcheck.ok
@@ -87,6 +87,10 @@ test:
 
 fuzz:
 	@tests/run fuzz
+
+# every cross board built and put through the integration suite under qemu-user
+test-boards:
+	@tests/boards
 
 # pollux, nginx and HAProxy side by side on loopback; a table of ratios
 bench:
