@@ -67,9 +67,14 @@ $(BEARSSL_SRC)/inc/bearssl.h:
 	@mkdir -p $(dir $(BEARSSL_SRC))
 	boards/bearssl.sh $(BEARSSL_SRC)
 
-$(BSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h
-	$(MAKE) -f boards/bearssl.mk SRC=$(BEARSSL_SRC) OUTDIR=$(BB) CC="$(CC)" \
-		CFLAGS="$(OPTFLAGS) $(SIZEFL) $(BSSL_CFLAGS) $(CFLAGS)"
+BSSL_FLAGS = $(CC) $(OPTFLAGS) $(SIZEFL) $(BSSL_CFLAGS) $(CFLAGS)
+$(BB)/flags: FORCE
+	@mkdir -p $(BB)
+	@echo '$(BSSL_FLAGS)' | cmp -s - $@ || echo '$(BSSL_FLAGS)' >$@
+
+$(BSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h $(BB)/flags
+	$(MAKE) -f boards/bearssl.mk SRC=$(BEARSSL_SRC) OUTDIR=$(BB) CC="$(CC)" AR="$(AR)" \
+		CFLAGS="$(OPTFLAGS) $(SIZEFL) $(BSSL_CFLAGS) $(CFLAGS)" FLAGS=$(BB)/flags
 
 deps-build:
 	@boards/deps.sh build

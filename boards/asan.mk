@@ -4,3 +4,5 @@ CC       := clang
 OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDSTATIC :=
 STRIP    := true
+# BearSSL loads little-endian words unaligned on purpose where the CPU allows it
+BSSL_CFLAGS := -fno-sanitize=alignment

@@ -8,6 +8,6 @@ $(OUTDIR)/libbearssl.a: $(BOBJS)
 	@echo "AR $@"
 	@$(AR) rcs $@ $(BOBJS)
 
-$(OUTDIR)/%.o: $(SRC)/src/%.c
+$(OUTDIR)/%.o: $(SRC)/src/%.c $(FLAGS)
 	@mkdir -p $(dir $@)
 	@$(CC) $(CFLAGS) -I$(SRC)/inc -I$(SRC)/src -c -o $@ $<

@@ -9,7 +9,8 @@ pkgs_for() {
 	case $1 in
 	build) echo "make gcc musl-tools dpkg-dev xz-utils" ;;
 	run)   echo "make gcc musl-tools dpkg-dev xz-utils python3 openssl" ;;
-	test)  echo "make gcc musl-tools dpkg-dev xz-utils python3 curl clang libclang-rt-dev openssl" ;;
+	test)  echo "make gcc musl-tools dpkg-dev xz-utils python3 curl clang libclang-rt-dev openssl" \
+		"sslscan" ;;
 	boards) echo "make gcc musl-tools dpkg-dev xz-utils python3 curl openssl qemu-user-static" \
 		"gcc-arm-linux-gnueabihf musl-dev:armhf gcc-aarch64-linux-gnu musl-dev:arm64" \
 		"gcc-mipsel-linux-gnu musl-dev:mipsel" ;;

@@ -878,6 +878,13 @@ static int
 client_eof(struct conn *c)
 {
 	c->flags |= CF_CEOF;
+	if (c->tls && tls_handshaking(c->tls) && tls_heard(c->tls)) {
+		char ip[ADDR_TEXT];
+		stats.tls_failed++;
+		log_warn("%s: TLS handshake failed: the client closed in the middle",
+		    util_ip(&c->peer, ip));
+		return conn_close(c, 0);
+	}
 	switch (c->state) {
 	case C_READ_HEAD:
 		if (c->in.wr > c->in.fwd)

@@ -34,6 +34,10 @@ struct tls {
 	int8_t gen;             /* certificate generation pinned by the handshake, or -1 */
 	uint8_t configured;     /* the engine's settings are in place */
 	uint8_t done;           /* the handshake completed */
+	uint8_t heard;          /* bytes came from the client */
+	uint8_t old;            /* refused a ClientHello below TLS 1.2 ourselves */
+	uint8_t named;          /* name_pad holds the ClientHello's server name */
+	unsigned char name_pad[32];     /* session ID mask for that name */
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
@@ -54,23 +58,67 @@ static const char *alpn[] = { "http/1.1" };
 
 static br_ssl_session_cache_lru cache;
 
-/* the LRU cache, seen through a class that counts the sessions it gives back */
+static unsigned char name_secret[32];  /* keys session IDs to server names */
+
+/*
+ * The LRU cache, seen through a class that files each session under its ID masked
+ * with a hash of the server name it was made for: a session resumes only under the
+ * same name (RFC 6066, section 3), and the hits are counted.
+ */
+static void
+name_pad(const char *name, size_t len, unsigned char pad[32])
+{
+	br_sha256_context h;
+
+	br_sha256_init(&h);
+	br_sha256_update(&h, name_secret, sizeof(name_secret));
+	br_sha256_update(&h, name, len);
+	br_sha256_out(&h, pad);
+}
+
+static void
+masked(const unsigned char pad[32], const br_ssl_session_parameters *in,
+    br_ssl_session_parameters *out)
+{
+	*out = *in;
+	for (size_t i = 0; i < sizeof(out->session_id); i++)
+		out->session_id[i] ^= pad[i];
+}
+
 static void
 counted_save(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
     const br_ssl_session_parameters *params)
 {
+	/* by now the engine has parsed the server name */
+	const char *name = br_ssl_engine_get_server_name(&sc->eng);
+	br_ssl_session_parameters m;
+	unsigned char pad[32];
+
 	(void)ctx;
-	cache.vtable->save(&cache.vtable, sc, params);
+	name_pad(name, strlen(name), pad);
+	masked(pad, params, &m);
+	cache.vtable->save(&cache.vtable, sc, &m);
 }
 
 static int
 counted_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
     br_ssl_session_parameters *params)
 {
-	int hit = cache.vtable->load(&cache.vtable, sc, params);
+	/* the engine looks sessions up before it parses the server name: use ours */
+	struct tls *t = (struct tls *)(void *)sc;
+	br_ssl_session_parameters m;
+	int hit;
 
 	(void)ctx;
-	stats.tls_resumed += hit != 0;
+	if (!t->named)
+		return 0;               /* a hello we could not read: no resumption */
+	masked(t->name_pad, params, &m);
+	if ((hit = cache.vtable->load(&cache.vtable, sc, &m)) != 0) {
+		params->version = m.version;
+		params->cipher_suite = m.cipher_suite;
+		memcpy(params->master_secret, m.master_secret, sizeof(m.master_secret));
+		stats.tls_resumed++;
+	}
 	return hit;
 }
 
@@ -219,6 +267,7 @@ tls_init(void)
 	curves.supported_curves = (1u << BR_EC_curve25519) | (1u << BR_EC_secp256r1) |
 	    (1u << BR_EC_secp384r1);
 	br_ssl_session_cache_lru_init(&cache, conf.session_mem, conf.session_len);
+	br_hmac_drbg_generate(&drbg, name_secret, sizeof(name_secret));
 	load_into(0, 1);
 	for (unsigned i = 0; i < conf.ntls; i++)
 		tls_slot(i)->configured = 0;
@@ -254,6 +303,9 @@ tls_start(struct tls *t)
 	br_ssl_server_set_policy(&t->sc, &t->policy);
 	t->gen = -1;
 	t->done = 0;
+	t->heard = 0;
+	t->old = 0;
+	t->named = 0;
 	br_ssl_server_reset(&t->sc);
 }
 
@@ -294,6 +346,109 @@ send_records(struct tls *t, int fd)
 	return n;
 }
 
+/*
+ * A ClientHello offering at most TLS 1.1 gets a protocol_version alert in a record of
+ * the client's own version (BearSSL's would carry version 0, which clients read as
+ * garbage).
+ */
+static int
+refuse_old(struct tls *t, int fd, const unsigned char *p, size_t n)
+{
+	unsigned char alert[7] = { 0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46 };
+
+	if (n < 11 || p[0] != 0x16 || p[5] != 0x01 || p[9] != 0x03 || p[10] >= 0x03)
+		return 0;
+	alert[2] = p[2] <= 0x03 ? p[2] : 0x01;
+	(void)!send(fd, alert, sizeof(alert), MSG_NOSIGNAL);
+	t->old = 1;
+	return 1;
+}
+
+/* big-endian length of n bytes at p[*i], advancing *i; -1 past the end */
+static long
+take_len(const unsigned char *p, size_t end, size_t *i, int n)
+{
+	long v = 0;
+
+	if (*i + (size_t)n > end)
+		return -1;
+	for (int k = 0; k < n; k++)
+		v = v << 8 | p[(*i)++];
+	return v;
+}
+
+/* skips a vector with an n-byte length; 0 or -1 */
+static int
+skip_vec(const unsigned char *p, size_t end, size_t *i, int n)
+{
+	long l = take_len(p, end, i, n);
+
+	if (l < 0 || *i + (size_t)l > end)
+		return -1;
+	*i += (size_t)l;
+	return 0;
+}
+
+/*
+ * The server name of a ClientHello that arrived whole in one record at p[0..n): sets
+ * t->name_pad and t->named ("" when there is no SNI). Anything short or odd leaves
+ * t->named at 0, which only means no resumption for this connection.
+ */
+static void
+hello_name(struct tls *t, const unsigned char *p, size_t n)
+{
+	size_t i = 5 + 4 + 2 + 32, end;
+	long rl, el;
+
+	if (n < i || p[0] != 0x16 || p[5] != 0x01 || (rl = (long)(p[3] << 8 | p[4])) + 5 > (long)n)
+		return;
+	end = 5 + (size_t)rl;
+	if (skip_vec(p, end, &i, 1) < 0 || skip_vec(p, end, &i, 2) < 0 || skip_vec(p, end, &i, 1) < 0)
+		return;
+	if (i == end) {                 /* no extensions at all */
+		name_pad("", 0, t->name_pad);
+		t->named = 1;
+		return;
+	}
+	if ((el = take_len(p, end, &i, 2)) < 0 || i + (size_t)el > end)
+		return;
+	end = i + (size_t)el;
+	while (i + 4 <= end) {
+		long type = take_len(p, end, &i, 2), len = take_len(p, end, &i, 2);
+		size_t next = i + (size_t)len;
+		if (len < 0 || next > end)
+			return;
+		if (type == 0) {                /* server_name: list, type 0, name */
+			long nl;
+			i += 3;
+			if (i > next || (nl = take_len(p, next, &i, 2)) < 0 || i + (size_t)nl > next)
+				return;
+			name_pad((const char *)p + i, (size_t)nl, t->name_pad);
+			t->named = 1;
+			return;
+		}
+		i = next;
+	}
+	name_pad("", 0, t->name_pad);
+	t->named = 1;
+}
+
+/* the first flight, before the engine reads it */
+static int
+first_look(struct tls *t, int fd)
+{
+	unsigned char p[2048];
+	ssize_t n = recv(fd, p, sizeof(p), MSG_PEEK);
+
+	if (n <= 0)
+		return 0;               /* the read that follows reports it */
+	t->heard = 1;
+	if (refuse_old(t, fd, p, (size_t)n))
+		return -1;
+	hello_name(t, p, (size_t)n);
+	return 0;
+}
+
 /* one read of records: >0 read, IO_AGAIN, IO_EOF or IO_ERR */
 static long
 recv_records(struct tls *t, int fd)
@@ -302,6 +457,8 @@ recv_records(struct tls *t, int fd)
 	unsigned char *p = br_ssl_engine_recvrec_buf(&t->sc.eng, &len);
 	ssize_t n;
 
+	if (!t->heard && first_look(t, fd) < 0)
+		return IO_ERR;
 	do
 		n = read(fd, p, len);
 	while (n < 0 && errno == EINTR);
@@ -419,6 +576,12 @@ tls_handshaking(const struct tls *t)
 	return !t->done;
 }
 
+int
+tls_heard(const struct tls *t)
+{
+	return t->heard != 0;
+}
+
 void
 tls_close(struct tls *t)
 {
@@ -467,6 +630,8 @@ tls_error(const struct tls *t)
 {
 	int e = br_ssl_engine_last_error(&t->sc.eng);
 
+	if (t->old)
+		return "the client offers TLS 1.1 at most (refused with protocol_version)";
 	if (e == BR_ERR_OK)
 		return "";
 	if (e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 /* bytes of static storage per TLS slot (checked against the real size in tls.c) */
-#define TLS_SLOT_BYTES 37440
+#define TLS_SLOT_BYTES 37504
 /* bytes per session cache entry (BearSSL's LRU cache) */
 #define TLS_SESSION_BYTES 100
 /* certificates in the certs table, at most */
@@ -51,6 +51,9 @@ int tls_pending(const struct tls *t);
 
 /* 1 until the handshake completed */
 int tls_handshaking(const struct tls *t);
+
+/* 1 once any byte came from the client */
+int tls_heard(const struct tls *t);
 
 /* starts a close_notify (flushed by tls_flush) */
 void tls_close(struct tls *t);
