@@ -159,9 +159,13 @@ request_reset(struct conn *c)
 	c->status = 0;
 	c->resp_bytes = 0;
 	c->deadline = loop_now + conf.t_idle;
-	strcpy(c->lmethod, "-");
-	strcpy(c->lhost, "-");
-	strcpy(c->ltarget, "-");
+	strcpy(c->log.method, "-");
+	strcpy(c->log.host, "-");
+	strcpy(c->log.target, "-");
+	strcpy(c->log.referer, "-");
+	strcpy(c->log.agent, "-");
+	strcpy(c->log.user, "-");
+	c->log.version = 0;
 }
 
 /* no slot: read what the client sent (so close does not reset), answer 503 (in plain
@@ -178,8 +182,9 @@ refuse(int fd, const union addr *peer, int tls, const char *why)
 	shutdown(fd, SHUT_WR);
 	close(fd);
 	log_warn("%s: 503: %s", util_ip(peer, ip), why);
-	struct log_req r = { .client = ip, .host = "-", .method = "-", .target = "-",
-		.status = S_UNAVAILABLE, .bytes = busy503_len, .ms = 0, .backend = "-" };
+	struct log_req r = { .client = ip, .user = "-", .host = "-", .method = "-", .target = "-",
+		.version = "-", .referer = "-", .agent = "-", .status = S_UNAVAILABLE,
+		.bytes = busy503_len, .ms = 0, .backend = "-" };
 	stats.refused++;
 	stats_request(S_UNAVAILABLE);
 	if (conf.access_log)
@@ -281,8 +286,10 @@ access_log(struct conn *c)
 	char ip[ADDR_TEXT];
 
 	struct log_req r = {
-		.client = util_ip(&c->peer, ip), .host = c->lhost, .method = c->lmethod,
-		.target = c->ltarget, .status = c->status, .bytes = c->resp_bytes,
+		.client = util_ip(&c->peer, ip), .host = c->log.host, .method = c->log.method,
+		.target = c->log.target, .user = c->log.user, .referer = c->log.referer,
+		.agent = c->log.agent, .version = c->log.version == 10 ? "HTTP/1.0" :
+		c->log.version == 11 ? "HTTP/1.1" : "-", .status = c->status, .bytes = c->resp_bytes,
 		.ms = c->t0 ? loop_now - c->t0 : 0, .backend = backend_name(c),
 	};
 
@@ -299,20 +306,34 @@ warn(struct conn *c, int status, const char *why)
 {
 	char ip[ADDR_TEXT];
 
-	log_warn("%s: %d \"%s %s\" backend %s: %s", util_ip(&c->peer, ip), status, c->lmethod,
-	    c->ltarget, backend_name(c), why);
+	log_warn("%s: %d \"%s %s\" backend %s: %s", util_ip(&c->peer, ip), status, c->log.method,
+	    c->log.target, backend_name(c), why);
 }
 
-/* copies the request's method, host and target for the access log */
+/* copies a field's value for the access log, when the request has the field */
+static void
+log_field(char *dst, size_t cap, const char *p, const struct http_msg *m, const char *name)
+{
+	for (int i = 0; i < m->nf; i++)
+		if (util_caseeq(p + m->f[i].name.off, m->f[i].name.len, name)) {
+			util_logcpy(dst, cap, p + m->f[i].value.off, m->f[i].value.len);
+			return;
+		}
+}
+
+/* copies the request's method, host, target, Referer and User-Agent for the log */
 static void
 log_fields(struct conn *c, const struct http_msg *m)
 {
 	const char *p = c->in.p + c->in.fwd;
 
-	util_logcpy(c->lmethod, sizeof(c->lmethod), p + m->mtok.off, m->mtok.len);
-	util_logcpy(c->ltarget, sizeof(c->ltarget), p + m->target.off, m->target.len);
+	util_logcpy(c->log.method, sizeof(c->log.method), p + m->mtok.off, m->mtok.len);
+	util_logcpy(c->log.target, sizeof(c->log.target), p + m->target.off, m->target.len);
 	if (m->host.len)
-		util_logcpy(c->lhost, sizeof(c->lhost), p + m->host.off, m->host.len);
+		util_logcpy(c->log.host, sizeof(c->log.host), p + m->host.off, m->host.len);
+	log_field(c->log.referer, sizeof(c->log.referer), p, m, "referer");
+	log_field(c->log.agent, sizeof(c->log.agent), p, m, "user-agent");
+	c->log.version = m->version;
 }
 
 /* ---- endings ---------------------------------------------------------------------- */
@@ -513,6 +534,18 @@ normalize_path(struct conn *c, struct http_msg *m)
 	return 0;
 }
 
+/* the user name of an accepted basic auth header, for the access log */
+static void
+auth_user(struct conn *c, const char *v, size_t n)
+{
+	char up[64];
+	long len = util_b64dec(v + 6, n - 6, up, sizeof(up));
+	const char *colon = len > 0 ? memchr(up, ':', (size_t)len) : NULL;
+
+	if (colon)
+		util_logcpy(c->log.user, sizeof(c->log.user), up, (size_t)(colon - up));
+}
+
 /* the route's access rules: S_NONE, or the status to answer with, why, and the extra
  * header lines it needs (written to extra[0..cap)) */
 static int
@@ -538,6 +571,8 @@ guarded(struct conn *c, const struct http_msg *m, const char **why, char *extra,
 		    r->realm ? r->realm : "pollux");
 		return S_UNAUTHORIZED;
 	}
+	if (r->users && a >= 0)
+		auth_user(c, p + m->f[a].value.off, m->f[a].value.len);
 	*why = "request body larger than the route allows";
 	if (r->max_body && m->framing == HB_LENGTH && m->length > r->max_body)
 		return S_PAYLOAD_TOO_LARGE;
@@ -1006,7 +1041,7 @@ retry(struct conn *c, const char *why)
 	be = pool_pick(conf.routes[c->route].pool, &c->peer, loop_now);
 	if (be < 0)
 		return conn_error(c, S_BAD_GATEWAY, why);
-	log_info("retrying \"%s %s\" on %s after: %s", c->lmethod, c->ltarget,
+	log_info("retrying \"%s %s\" on %s after: %s", c->log.method, c->log.target,
 	    pool_be((unsigned)be)->name, why);
 	c->be = (uint16_t)be;
 	c->up = up_get((unsigned)be, c);

@@ -57,7 +57,10 @@ struct conn {
 	uint32_t req_head_len;  /* its rewritten head's length */
 	uint64_t resp_bytes;    /* response bytes passed on, for the access log */
 	union addr peer;
-	char lmethod[12], lhost[40], ltarget[80];       /* kept for the access log */
+	struct {                /* the request's fields, kept for the access log */
+		char method[12], host[40], target[80], referer[48], agent[48], user[20];
+		uint8_t version;        /* 10 or 11; 0 before a request line was read */
+	} log;
 };
 
 /* gives every slot its buffers and builds the free list; before the loop */

@@ -187,43 +187,6 @@ guard_rate(const struct route_rule *r, unsigned route, const union addr *a, int6
 /* ---- basic auth ------------------------------------------------------------------- */
 
 #ifndef CONF_CHECK
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* decodes base64 src[0..n) into dst; returns the length or -1 */
-static long
-b64dec(const char *src, size_t n, char *dst, size_t cap)
-{
-	uint32_t acc = 0;
-	size_t o = 0, bits = 0;
-
-	while (n && src[n - 1] == '=')
-		n--;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64val((unsigned char)src[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o == cap)
-				return -1;
-			dst[o++] = (char)(acc >> bits);
-		}
-	}
-	return (long)o;
-}
-
 static void
 pbkdf2(const char *pw, size_t pwlen, const unsigned char *salt, size_t slen, unsigned iter,
     unsigned char out[32])
@@ -360,7 +323,7 @@ guard_auth(const struct route_rule *r, unsigned route, const char *value, size_t
 		if (auth_cache[i].until < auth_cache[slot].until)
 			slot = i;
 	}
-	n = b64dec(value + 6, len - 6, up, sizeof(up));
+	n = util_b64dec(value + 6, len - 6, up, sizeof(up));
 	if (n < 0 || !check_user(r->users, up, (size_t)n))
 		return 0;
 	memcpy(auth_cache[slot].key, key, 32);

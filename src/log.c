@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -164,9 +165,31 @@ emitf(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* "26/Nov/2026:17:25:00 +0000", made again only when the second changes; by hand,
+ * from gmtime, so no time zone code is linked in */
+static const char *
+clf_date(void)
+{
+	static const char month[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+		"Aug", "Sep", "Oct", "Nov", "Dec" };
+	static char text[32];
+	static time_t last = -1;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (now != last && gmtime_r(&now, &tm)) {
+		snprintf(text, sizeof(text), "%02d/%s/%d:%02d:%02d:%02d +0000", tm.tm_mday,
+		    month[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		last = now;
+	}
+	return text;
+}
+
 void
 log_access(const struct log_req *r)
 {
-	emitf("access: %s \"%s\" \"%s %s\" %d %llu %lldms %s", r->client, r->host, r->method,
-	    r->target, r->status, (unsigned long long)r->bytes, (long long)r->ms, r->backend);
+	emitf("access: %s - %s [%s] \"%s %s %s\" %d %llu \"%s\" \"%s\" %lldms %s \"%s\"",
+	    r->client, r->user, clf_date(), r->method, r->target, r->version, r->status,
+	    (unsigned long long)r->bytes, r->referer, r->agent, (long long)r->ms, r->backend,
+	    r->host);
 }

@@ -24,14 +24,18 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 struct log_req {
 	const char *client;        /* ip text */
-	const char *host, *method, *target; /* already made log-safe */
+	const char *user;          /* basic auth user, or "-" */
+	const char *host, *method, *target, *version;   /* already made log-safe */
+	const char *referer, *agent;
 	int status;
 	uint64_t bytes;            /* body and head bytes sent to the client */
 	int64_t ms;                /* duration */
 	const char *backend;       /* "ip:port" or "-" */
 };
 
-/* access: CLIENT "HOST" "METHOD TARGET" STATUS BYTES DURATIONms BACKEND */
+/* Combined Log Format, then the duration, the backend and the Host:
+ * access: CLIENT - USER [DATE] "METHOD TARGET VERSION" STATUS BYTES "REFERER" "AGENT"
+ *         DURATIONms BACKEND "HOST" */
 void log_access(const struct log_req *r);
 
 #endif

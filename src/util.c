@@ -181,3 +181,39 @@ util_db_lookup(const char *path, const char *name, unsigned *a, unsigned *b)
 	close(fd);
 	return found;
 }
+
+static int
+b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+long
+util_b64dec(const char *src, size_t n, char *dst, size_t cap)
+{
+	uint32_t acc = 0;
+	size_t o = 0, bits = 0;
+
+	while (n && src[n - 1] == '=')
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64val((unsigned char)src[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o == cap)
+				return -1;
+			dst[o++] = (char)(acc >> bits);
+		}
+	}
+	return (long)o;
+}

@@ -148,7 +148,9 @@ class Proxy:
         self.errf = open(self.errpath, "wb")
         env = dict(os.environ)
         # cwd: config.h names the certificate files relative to the source tree
-        self.proc = subprocess.Popen([self.binary], stdin=subprocess.DEVNULL,
+        # POLLUX_WRAP: an emulator for a cross-built binary (make test-boards)
+        cmd = os.environ.get("POLLUX_WRAP", "").split() + [self.binary]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=self.errf, stderr=self.errf, env=env, cwd=ROOT)
         deadline = time.time() + 5
         ready = False
@@ -219,16 +221,22 @@ class Proxy:
                     return int(line.split()[1])
         return -1
 
+    # Combined Log Format plus duration, backend and Host (pollux(8), README "Logs")
+    ACCESS_RX = re.compile(r'access: (\S+) - (\S+) \[([^\]]+)\] "([^"]*)" (\d{3}) (\d+) '
+                           r'"([^"]*)" "([^"]*)" (\d+)ms (\S+) "([^"]*)"$')
+
     def access(self):
-        """Parsed access lines: dicts client, host, request, status, bytes, ms, backend."""
+        """Parsed access lines: dicts client, user, date, request ("METHOD TARGET VERSION"),
+        status, bytes, referer, agent, ms, backend, host, line."""
         out = []
-        rx = re.compile(r'access: (\S+) "([^"]*)" "([^"]*)" (\d{3}) (\d+) (\d+)ms (\S+)')
         for line in self.log().splitlines():
-            m = rx.search(line)
+            m = self.ACCESS_RX.search(line)
             if m:
-                out.append({"client": m.group(1), "host": m.group(2), "request": m.group(3),
-                            "status": int(m.group(4)), "bytes": int(m.group(5)),
-                            "ms": int(m.group(6)), "backend": m.group(7), "line": line})
+                out.append({"client": m.group(1), "user": m.group(2), "date": m.group(3),
+                            "request": m.group(4), "status": int(m.group(5)),
+                            "bytes": int(m.group(6)), "referer": m.group(7),
+                            "agent": m.group(8), "ms": int(m.group(9)),
+                            "backend": m.group(10), "host": m.group(11), "line": line})
         return out
 
     def wait_access(self, status, request_contains="", wait=2.0):
