@@ -102,6 +102,7 @@ def test_slots_busy_in_flight_33rd_gets_503_at_once(px):
               "no '127.0.0.3: 503: all client slots busy' log line")
         expect_silent(socks, "answered or closed when the 33rd was refused")
         for i, h in enumerate(socks):
+            h.settimeout(5)     # expect_silent left it non-blocking
             r = Reader(h).read_response()
             eq((r.status, r.body), (200, b"slow"), "response %d held in flight" % i)
     finally:
