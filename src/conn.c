@@ -1030,21 +1030,27 @@ may_retry(const struct conn *c, int connect_failed)
 	    c->in.rd <= c->req_start + c->req_head_len;
 }
 
+/* once more, to another live backend when there is one, on a new connection; the
+ * failed backend's idle connections go too (it may have restarted) */
 static int
 retry(struct conn *c, const char *why)
 {
-	int be;
+	int failed = c->be, be;
 
 	c->flags |= CF_RETRIED;
+	if (c->up && c->up->reused)
+		up_drop_idle((unsigned)failed);
 	drop_up(c, 0);
 	c->in.rd = c->req_start;
-	be = pool_pick(conf.routes[c->route].pool, &c->peer, loop_now);
+	be = pool_pick_other(conf.routes[c->route].pool, &c->peer, loop_now, failed);
+	if (be < 0 && pool_be((unsigned)failed)->down_until == 0 && !pool_be((unsigned)failed)->check_down)
+		be = failed;            /* the only live one: a fresh connection to it */
 	if (be < 0)
 		return conn_error(c, S_BAD_GATEWAY, why);
 	log_info("retrying \"%s %s\" on %s after: %s", c->log.method, c->log.target,
 	    pool_be((unsigned)be)->name, why);
 	c->be = (uint16_t)be;
-	c->up = up_get((unsigned)be, c);
+	c->up = up_get_fresh((unsigned)be, c);
 	if (!c->up)
 		return conn_error(c, S_BAD_GATEWAY, why);
 	return MOVED;

@@ -274,6 +274,9 @@ check_user(const char *const *users, const char *up, size_t n)
 
 	if (!colon)
 		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)up[i] < 0x20 || up[i] == 0x7f)
+			return 0;       /* RFC 7617: no control characters */
 	for (; *users; users++) {
 		const char *uc = strchr(*users, ':');
 		size_t ulen = (size_t)(colon - up);

@@ -570,7 +570,7 @@ http_parse_response(const char *p, size_t len, int method, struct http_msg *m)
 
 enum {
 	CH_SIZE, CH_EXT, CH_EXT_Q, CH_EXT_QE, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF,
-	CH_TRAILER_START, CH_TRAILER, CH_TRAILER_LF, CH_END_LF
+	CH_TRAILER_START, CH_TRAILER_NAME, CH_TRAILER, CH_TRAILER_LF, CH_END_LF
 };
 
 void
@@ -653,13 +653,19 @@ chunk_byte(struct http_body *b, unsigned char c)
 		b->ndig = 0;
 		b->left = 0;
 		return 0;
-	case CH_TRAILER_START:
+	case CH_TRAILER_START:  /* a trailer line is a field line: token ":" value */
 		if (c == '\r')
 			b->st = CH_END_LF;
-		else if (c == ' ' || c == '\t' || !is_tchar(c))
+		else if (!is_tchar(c))
 			return -1;      /* obs-fold or a bad name byte */
 		else
+			b->st = CH_TRAILER_NAME;
+		return 0;
+	case CH_TRAILER_NAME:
+		if (c == ':')
 			b->st = CH_TRAILER;
+		else if (!is_tchar(c))
+			return -1;      /* no colon, or a space before it */
 		return 0;
 	case CH_TRAILER:
 		if (c == '\r')

@@ -54,13 +54,15 @@ alive(unsigned i, int64_t now)
 	return b->down_until == 0 && !b->check_down;
 }
 
+static int excluded = -1;       /* the backend a retry must avoid, for one pick */
+
 /* whether backend i is a candidate: in the pool, of the tier asked for, live */
 static int
 candidate(unsigned i, unsigned pool, int backup, int64_t now)
 {
 	const struct conf_backend *c = &conf.backends[i];
 
-	return c->pool == pool && !!c->backup == backup && alive(i, now);
+	return c->pool == pool && !!c->backup == backup && (int)i != excluded && alive(i, now);
 }
 
 static int
@@ -164,6 +166,17 @@ pick_tier(unsigned pool, int backup, const union addr *client, int64_t now)
 	default:
 		return swrr(pool, backup, now);
 	}
+}
+
+int
+pool_pick_other(unsigned pool, const union addr *client, int64_t now, int not)
+{
+	int be;
+
+	excluded = not;
+	be = pool_pick(pool, client, now);
+	excluded = -1;
+	return be;
 }
 
 int

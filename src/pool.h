@@ -36,6 +36,9 @@ void pool_init(void);
  * while every primary is out; returns its index, or -1 when every backend is out */
 int pool_pick(unsigned pool, const union addr *client, int64_t now);
 
+/* like pool_pick, but never backend `not`: a retry goes to another backend */
+int pool_pick_other(unsigned pool, const union addr *client, int64_t now, int not);
+
 /* a passive failure: leaves backend be out for T_DOWN and logs why */
 void pool_down(unsigned be, int64_t now, const char *why);
 

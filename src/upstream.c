@@ -112,6 +112,19 @@ connect_new(unsigned be, struct conn *c)
 }
 
 struct up *
+up_get_fresh(unsigned be, struct conn *c)
+{
+	return connect_new(be, c);
+}
+
+void
+up_drop_idle(unsigned be)
+{
+	while (conf.nidle[be])
+		up_close(idle_list(be)[0], 0);
+}
+
+struct up *
 up_get(unsigned be, struct conn *c)
 {
 	struct up *u = idle_pop(be);

@@ -34,6 +34,12 @@ void up_init(void);
  */
 struct up *up_get(unsigned be, struct conn *c);
 
+/* like up_get, but always a new connection */
+struct up *up_get_fresh(unsigned be, struct conn *c);
+
+/* closes every idle connection to backend be (it broke one: the rest are suspect) */
+void up_drop_idle(unsigned be);
+
 /* the connect finished: 0 and U_BUSY, or -1 with errno from the socket */
 int up_connected(struct up *u);
 
