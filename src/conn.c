@@ -208,7 +208,10 @@ from_addr(const union addr *a)
 /*
  * Every slot is taken: the oldest idle keep-alive connection gives way, or else the
  * connection that has been reading a request head (or a TLS handshake) the longest.
- * Thousands of slow clients cannot lock others out; they only lose their slots.
+ * A connection with input waiting in this poll round is sending, not stalling: it is
+ * spared (under a flood of reconnects every slot is young, and a client whose request
+ * has just arrived must not lose to the flood). Thousands of slow clients cannot lock
+ * others out; they only lose their slots.
  */
 static struct conn *
 reclaim(int tls)
@@ -218,7 +221,8 @@ reclaim(int tls)
 
 	for (unsigned i = 0; i < conf.nconns; i++) {
 		struct conn *c = &conf.conns[i];
-		if (c->state != C_READ_HEAD || (tls && !c->eng))
+		if (c->state != C_READ_HEAD || (tls && !c->eng) ||
+		    (conf.pfd[c->pfd].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		int waiting = (c->flags & CF_SERVED) && c->in.wr == c->in.fwd &&
 		    c->out.rd == c->out.fwd;

@@ -352,7 +352,7 @@ send_records(struct tls *t, int fd)
  * garbage).
  */
 static int
-refuse_old(struct tls *t, int fd, const unsigned char *p, size_t n)
+refuse_old(struct tls *t, int fd, unsigned char *p, size_t n)
 {
 	unsigned char alert[7] = { 0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46 };
 
@@ -360,6 +360,9 @@ refuse_old(struct tls *t, int fd, const unsigned char *p, size_t n)
 		return 0;
 	alert[2] = p[2] <= 0x03 ? p[2] : 0x01;
 	(void)!send(fd, alert, sizeof(alert), MSG_NOSIGNAL);
+	/* take in what was only peeked at, so the close is a FIN and not a reset that
+	 * could destroy the alert before the client reads it */
+	(void)!recv(fd, (void *)p, n, MSG_DONTWAIT);
 	t->old = 1;
 	return 1;
 }
