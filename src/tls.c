@@ -356,7 +356,9 @@ refuse_old(struct tls *t, int fd, unsigned char *p, size_t n)
 {
 	unsigned char alert[7] = { 0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46 };
 
-	if (n < 11 || p[0] != 0x16 || p[5] != 0x01 || p[9] != 0x03 || p[10] >= 0x03)
+	/* only a whole first record: answering part of one would meet the rest of it */
+	if (n < 11 || p[0] != 0x16 || p[5] != 0x01 || p[9] != 0x03 || p[10] >= 0x03 ||
+	    (size_t)(p[3] << 8 | p[4]) + 5 > n)
 		return 0;
 	alert[2] = p[2] <= 0x03 ? p[2] : 0x01;
 	(void)!send(fd, alert, sizeof(alert), MSG_NOSIGNAL);
