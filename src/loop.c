@@ -225,9 +225,9 @@ drain_start(int64_t *until)
 
 /* one round: poll, dispatch, sweep */
 static void
-round_trip(int64_t *next_sweep)
+round_trip(int64_t *next_sweep, int timeout)
 {
-	int n = poll(conf.pfd, npfd, SWEEP_MS);
+	int n = poll(conf.pfd, npfd, timeout);
 
 	loop_now = util_now();
 	if (n < 0 && errno != EINTR)
@@ -247,6 +247,15 @@ round_trip(int64_t *next_sweep)
 	}
 	if (ndead)
 		pack();
+}
+
+void
+loop_step(int timeout)
+{
+	static int64_t next_sweep;
+
+	loop_running = 1;
+	round_trip(&next_sweep, timeout);
 }
 
 int
@@ -274,7 +283,7 @@ loop_run(void)
 			log_info("SIGHUP: reloading certificates");
 			tls_reload();
 		}
-		round_trip(&next_sweep);
+		round_trip(&next_sweep, SWEEP_MS);
 	}
 	if (conn_busy())
 		log_warn("stopped with %u connections still open", conn_busy());

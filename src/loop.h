@@ -31,6 +31,10 @@ void loop_del(uint16_t i);
 /* binds every listener of the config; exits with a message when one fails */
 void loop_listen(void);
 
+/* one round of the loop (poll for at most timeout ms, dispatch, sweep); for the
+ * state-machine fuzzer, which drives the loop itself */
+void loop_step(int timeout);
+
 /* runs until SIGINT or SIGTERM; returns the exit status */
 int loop_run(void);
 
