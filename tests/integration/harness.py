@@ -144,12 +144,16 @@ class Proxy:
         self.result = None
         self.stopped_by_test = False
 
+    def command(self, *args):
+        """The command line that runs pollux with args; POLLUX_WRAP names an emulator
+        for a cross-built binary (make test-boards)."""
+        return os.environ.get("POLLUX_WRAP", "").split() + [self.binary] + list(args)
+
     def start(self):
         self.errf = open(self.errpath, "wb")
         env = dict(os.environ)
         # cwd: config.h names the certificate files relative to the source tree
-        # POLLUX_WRAP: an emulator for a cross-built binary (make test-boards)
-        cmd = os.environ.get("POLLUX_WRAP", "").split() + [self.binary]
+        cmd = self.command()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                      stdout=self.errf, stderr=self.errf, env=env, cwd=ROOT)
         deadline = time.time() + 5

@@ -1049,7 +1049,7 @@ def test_hardening_basic_auth(px):
 def test_hardening_password_hash_p(px):
     hashes = []
     for _ in range(2):
-        p = subprocess.run([px.binary, "-p"], input=b"secret\n", stdout=subprocess.PIPE,
+        p = subprocess.run(px.command("-p"), input=b"secret\n", stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=20)
         eq(p.returncode, 0, "exit status of pollux -p (stderr %r)" % p.stderr[-200:])
         out = p.stdout.decode()
@@ -1065,7 +1065,7 @@ def test_hardening_password_hash_p(px):
         eq(want, got, "pollux's hash against openssl kdf PBKDF2 for salt %s" % salt)
         hashes.append((salt, want))
     check(hashes[0][0] != hashes[1][0], "two runs used the same salt %s" % hashes[0][0])
-    p = subprocess.run([px.binary, "-p"], input=b"\n", stdout=subprocess.PIPE,
+    p = subprocess.run(px.command("-p"), input=b"\n", stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=20)
     check(p.returncode != 0 and not p.stdout, "pollux -p with an empty password: exit %d, "
           "stdout %r" % (p.returncode, p.stdout))
