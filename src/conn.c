@@ -186,6 +186,7 @@ refuse(int fd, const union addr *peer, int tls, const char *why)
 		.version = "-", .referer = "-", .agent = "-", .status = S_UNAVAILABLE,
 		.bytes = busy503_len, .ms = 0, .backend = "-" };
 	stats.refused++;
+	stats.bytes_out += tls ? 0 : busy503_len;
 	stats_request(S_UNAVAILABLE);
 	if (conf.access_log)
 		log_access(&r);

@@ -152,11 +152,16 @@ print_pools(void)
 			printf(", checks GET %s every %ums", cp->check_path,
 			    cp->check_every ? cp->check_every : 2000);
 		printf("\n");
-		for (unsigned i = 0; i < conf.nbackends; i++)
-			if (conf.backends[i].pool == p)
-				printf("    %s port %u weight %u%s\n", conf.backends[i].addr,
-				    conf.backends[i].port, conf.backends[i].weight,
-				    conf.backends[i].backup ? " backup" : "");
+		for (unsigned i = 0; i < conf.nbackends; i++) {
+			const struct conf_backend *b = &conf.backends[i];
+			if (b->pool != p)
+				continue;
+			if (b->addr[0] == '/')
+				printf("    %s", b->addr);     /* a Unix socket: no port */
+			else
+				printf("    %s port %u", b->addr, b->port);
+			printf(" weight %u%s\n", b->weight, b->backup ? " backup" : "");
+		}
 	}
 }
 
@@ -221,17 +226,22 @@ write_pidfile(void)
 	close(f);
 }
 
-/* -d: into the background once everything that can fail at start has succeeded */
+/* -d: into the background once everything that can fail at start has succeeded; the
+ * command returns only when the pidfile is written, so an init script can read it */
 static void
 daemonize(void)
 {
-	pid_t pid = fork();
-	int nul;
+	int ready[2], nul;
+	pid_t pid;
+	char ok;
 
-	if (pid < 0)
+	if (pipe(ready) < 0 || (pid = fork()) < 0)
 		log_fatal_errno("fork");
-	if (pid > 0)
-		_exit(EXIT_OK);
+	if (pid > 0) {
+		close(ready[1]);
+		_exit(read(ready[0], &ok, 1) == 1 ? EXIT_OK : EXIT_FAIL);
+	}
+	close(ready[0]);
 	setsid();
 	if ((pid = fork()) < 0)
 		log_fatal_errno("fork");
@@ -239,6 +249,8 @@ daemonize(void)
 		_exit(EXIT_OK);
 	umask(027);
 	write_pidfile();
+	(void)!write(ready[1], "1", 1);
+	close(ready[1]);
 	if ((nul = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(nul, 0);
 		dup2(nul, 1);

@@ -63,6 +63,26 @@ be_state(unsigned i)
 	    "up";
 }
 
+/* one group per metric family, every backend in it (the text format asks for that) */
+static void
+backend_metrics(void)
+{
+	static const char *const family[] = { "up", "busy", "requests_total", "failures_total",
+		"down_total" };
+	static const char *const type[] = { "gauge", "gauge", "counter", "counter", "counter" };
+
+	for (unsigned f = 0; f < 5; f++) {
+		put("# TYPE pollux_backend_%s %s\n", family[f], type[f]);
+		for (unsigned i = 0; i < conf.nbackends; i++) {
+			const struct pool_be *b = pool_be(i);
+			unsigned long long v = f == 0 ? be_state(i)[0] == 'u' : f == 1 ? b->nbusy :
+			    f == 2 ? b->nreq : f == 3 ? b->nfail : b->ndown;
+			put("pollux_backend_%s{pool=\"%s\",backend=\"%s\"} %llu\n", family[f],
+			    conf.pools[conf.backends[i].pool].name, b->name, v);
+		}
+	}
+}
+
 static void
 metrics(void)
 {
@@ -93,21 +113,7 @@ metrics(void)
 	    "pollux_tls_handshakes_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)(stats.tls_handshakes - stats.tls_resumed),
 	    (unsigned long long)stats.tls_resumed, (unsigned long long)stats.tls_failed);
-	put("# TYPE pollux_backend_up gauge\n# TYPE pollux_backend_requests_total counter\n"
-	    "# TYPE pollux_backend_failures_total counter\n");
-	for (unsigned i = 0; i < conf.nbackends; i++) {
-		const struct pool_be *b = pool_be(i);
-		const char *pool = conf.pools[conf.backends[i].pool].name;
-		put("pollux_backend_up{pool=\"%s\",backend=\"%s\"} %d\n", pool, b->name,
-		    be_state(i)[0] == 'u');
-		put("pollux_backend_busy{pool=\"%s\",backend=\"%s\"} %u\n", pool, b->name, b->nbusy);
-		put("pollux_backend_requests_total{pool=\"%s\",backend=\"%s\"} %llu\n", pool,
-		    b->name, (unsigned long long)b->nreq);
-		put("pollux_backend_failures_total{pool=\"%s\",backend=\"%s\"} %llu\n", pool,
-		    b->name, (unsigned long long)b->nfail);
-		put("pollux_backend_down_total{pool=\"%s\",backend=\"%s\"} %u\n", pool, b->name,
-		    b->ndown);
-	}
+	backend_metrics();
 }
 
 static void

@@ -104,8 +104,13 @@ pem_file(const char *path, struct pem_walk *w)
 	br_pem_decoder_push(&pc, "\n", 1);
 	pem_event(w, &pc, &start, &keep);
 	close(fd);
-	if (n < 0)
+	if (n < 0) {
 		snprintf(w->err, w->errlen, "%s: %s", path, strerror(errno));
+	} else if (w->err[0] && strncmp(w->err, path, strlen(path)) != 0) {
+		char why[128];
+		snprintf(why, sizeof(why), "%s", w->err);
+		snprintf(w->err, w->errlen, "%s: %s", path, why);    /* name the file */
+	}
 	return n < 0 || w->err[0] ? -1 : 0;
 }
 
