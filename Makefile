@@ -41,7 +41,8 @@ $(OUT): $(OBJS) $(BSSL_LIB) $(B)/confcheck.ok
 	$(CC) $(ALLLDFLAGS) -o $@ $(OBJS) $(BSSL_LIB) $(LDLIBS)
 	$(STRIP) $@
 
-$(B)/%.o: src/%.c $(B)/flags | $(B)/.dir
+# the TLS and auth modules include BearSSL's headers: fetch its source first
+$(B)/%.o: src/%.c $(B)/flags | $(B)/.dir $(BEARSSL_SRC)/inc/bearssl.h
 	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
 
 # objects are rebuilt when the compiler or its flags change
