@@ -582,84 +582,57 @@ http_body_init(struct http_body *b, int framing, uint64_t length)
 	b->done = framing == HB_NONE || (framing == HB_LENGTH && length == 0);
 }
 
+/* the chunk-size line: hex digits, then extensions ;name[=token|"quoted"] */
 static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* one byte of chunk framing outside chunk data; returns 0 or -1 */
-static int
-chunk_byte(struct http_body *b, unsigned char c)
+size_byte(struct http_body *b, unsigned char c)
 {
 	switch (b->st) {
 	case CH_SIZE:
-		if (hexval(c) >= 0) {
+		if (util_hexval(c) >= 0) {
 			if (++b->ndig > 16)
 				return -1;
-			b->left = b->left * 16 + (uint64_t)hexval(c);
+			b->left = b->left * 16 + (uint64_t)util_hexval(c);
 			return 0;
 		}
-		if (b->ndig == 0)
+		if (b->ndig == 0 || (c != ';' && c != '\r'))
 			return -1;
-		if (c == ';')
-			b->st = CH_EXT;
-		else if (c == '\r')
-			b->st = CH_SIZE_LF;
-		else
-			return -1;
+		b->st = c == ';' ? CH_EXT : CH_SIZE_LF;
 		return 0;
-	case CH_EXT:            /* ;name[=token|"quoted"] with optional whitespace */
-		if (c == '\r')
-			b->st = CH_SIZE_LF;
-		else if (c == '"')
-			b->st = CH_EXT_Q;
+	case CH_EXT:
+		if (c == '\r' || c == '"')
+			b->st = c == '\r' ? CH_SIZE_LF : CH_EXT_Q;
 		else if (!is_tchar(c) && c != '=' && c != ';' && c != ' ' && c != '\t')
 			return -1;
 		return 0;
 	case CH_EXT_Q:
-		if (c == '"')
-			b->st = CH_EXT;
-		else if (c == '\\')
-			b->st = CH_EXT_QE;
+		if (c == '"' || c == '\\')
+			b->st = c == '"' ? CH_EXT : CH_EXT_QE;
 		else if (!is_vbyte(c))
 			return -1;
 		return 0;
 	case CH_EXT_QE:
-		if (!is_vbyte(c))
-			return -1;
 		b->st = CH_EXT_Q;
-		return 0;
-	case CH_SIZE_LF:
+		return is_vbyte(c) ? 0 : -1;
+	default:                /* CH_SIZE_LF */
 		if (c != '\n')
 			return -1;
 		b->st = b->left ? CH_DATA : CH_TRAILER_START;
 		return 0;
-	case CH_DATA_CR:
-		if (c != '\r')
-			return -1;
-		b->st = CH_DATA_LF;
-		return 0;
-	case CH_DATA_LF:
-		if (c != '\n')
-			return -1;
-		b->st = CH_SIZE;
-		b->ndig = 0;
-		b->left = 0;
-		return 0;
-	case CH_TRAILER_START:  /* a trailer line is a field line: token ":" value */
+	}
+}
+
+/* the trailer section: field lines (token ":" value), then an empty line */
+static int
+trailer_byte(struct http_body *b, unsigned char c)
+{
+	switch (b->st) {
+	case CH_TRAILER_START:
 		if (c == '\r')
 			b->st = CH_END_LF;
-		else if (!is_tchar(c))
-			return -1;      /* obs-fold or a bad name byte */
-		else
+		else if (is_tchar(c))
 			b->st = CH_TRAILER_NAME;
+		else
+			return -1;      /* obs-fold or a bad name byte */
 		return 0;
 	case CH_TRAILER_NAME:
 		if (c == ':')
@@ -678,13 +651,36 @@ chunk_byte(struct http_body *b, unsigned char c)
 			return -1;
 		b->st = CH_TRAILER_START;
 		return 0;
-	case CH_END_LF:
+	default:                /* CH_END_LF */
 		if (c != '\n')
 			return -1;
 		b->done = 1;
 		return 0;
 	}
-	return -1;
+}
+
+/* one byte of chunk framing outside chunk data; returns 0 or -1 */
+static int
+chunk_byte(struct http_body *b, unsigned char c)
+{
+	switch (b->st) {
+	case CH_SIZE: case CH_EXT: case CH_EXT_Q: case CH_EXT_QE: case CH_SIZE_LF:
+		return size_byte(b, c);
+	case CH_DATA_CR:
+		if (c != '\r')
+			return -1;
+		b->st = CH_DATA_LF;
+		return 0;
+	case CH_DATA_LF:
+		if (c != '\n')
+			return -1;
+		b->st = CH_SIZE;
+		b->ndig = 0;
+		b->left = 0;
+		return 0;
+	default:
+		return trailer_byte(b, c);
+	}
 }
 
 static long

@@ -5,18 +5,7 @@
  * (repeated slashes) are dropped. A trailing slash is kept ("/a/" and "/a" differ).
  */
 #include "path.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util.h"
 
 static int
 unreserved(int c)
@@ -39,7 +28,7 @@ segment(char *dst, const char *src, size_t n)
 		}
 		if (i + 2 >= n)
 			return -1;      /* a '%' without two digits */
-		int h = hexval(src[i + 1]), l = hexval(src[i + 2]);
+		int h = util_hexval(src[i + 1]), l = util_hexval(src[i + 2]);
 		if (h < 0 || l < 0 || (h == 0 && l == 0))
 			return -1;      /* a bad encoding, or an encoded NUL */
 		int c = h * 16 + l;

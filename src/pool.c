@@ -65,22 +65,11 @@ candidate(unsigned i, unsigned pool, int backup, int64_t now)
 	return c->pool == pool && !!c->backup == backup && (int)i != excluded && alive(i, now);
 }
 
+/* round robin's choice: the larger current weight */
 static int
-swrr(unsigned pool, int backup, int64_t now)
+more_weight(unsigned a, unsigned b)
 {
-	int best = -1, total = 0;
-
-	for (unsigned i = 0; i < conf.nbackends; i++) {
-		if (!candidate(i, pool, backup, now))
-			continue;
-		conf.be[i].cw += conf.backends[i].weight;
-		total += conf.backends[i].weight;
-		if (best < 0 || conf.be[i].cw > conf.be[best].cw)
-			best = (int)i;
-	}
-	if (best >= 0)
-		conf.be[best].cw -= total;
-	return best;
+	return conf.be[a].cw > conf.be[b].cw;
 }
 
 /* busy per unit of weight, compared without division: a/wa < b/wb */
@@ -95,8 +84,9 @@ less_loaded(unsigned a, unsigned b)
 	return conf.be[a].cw > conf.be[b].cw;   /* a tie: the round robin's choice */
 }
 
+/* one smooth weighted round of the live candidates, the best by `better` taken */
 static int
-least_conn(unsigned pool, int backup, int64_t now)
+weighted(unsigned pool, int backup, int64_t now, int (*better)(unsigned, unsigned))
 {
 	int best = -1, total = 0;
 
@@ -105,7 +95,7 @@ least_conn(unsigned pool, int backup, int64_t now)
 			continue;
 		conf.be[i].cw += conf.backends[i].weight;
 		total += conf.backends[i].weight;
-		if (best < 0 || less_loaded(i, (unsigned)best))
+		if (best < 0 || better(i, (unsigned)best))
 			best = (int)i;
 	}
 	if (best >= 0)
@@ -160,11 +150,11 @@ pick_tier(unsigned pool, int backup, const union addr *client, int64_t now)
 {
 	switch (conf.pools[pool].policy) {
 	case LB_LEAST_CONN:
-		return least_conn(pool, backup, now);
+		return weighted(pool, backup, now, less_loaded);
 	case LB_IP_HASH:
 		return ip_hash(pool, backup, client, now);
 	default:
-		return swrr(pool, backup, now);
+		return weighted(pool, backup, now, more_weight);
 	}
 }
 

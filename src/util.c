@@ -217,3 +217,15 @@ util_b64dec(const char *src, size_t n, char *dst, size_t cap)
 	}
 	return (long)o;
 }
+
+int
+util_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -61,6 +61,9 @@ char *util_logcpy(char *dst, size_t cap, const char *s, size_t n);
  * 0, or -1 when absent */
 int util_db_lookup(const char *path, const char *name, unsigned *a, unsigned *b);
 
+/* the value of a hex digit, or -1 */
+int util_hexval(unsigned char c);
+
 /* decodes base64 src[0..n) into dst[0..cap); returns the length, or -1 when it is not
  * base64 or does not fit */
 long util_b64dec(const char *src, size_t n, char *dst, size_t cap);
