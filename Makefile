@@ -18,6 +18,16 @@ include boards/$(BOARD).mk
 AR    ?= ar
 STRIP ?= strip
 
+# a cross board whose compiler is missing: say what to install (boards/deps.sh boards
+# does it as root); a CC from outside (OpenWrt, Buildroot) is used as given
+ifneq ($(PACKAGES),)
+ifeq ($(origin CC),file)
+ifeq ($(shell command -v $(CROSS)gcc 2>/dev/null),)
+$(error $(BOARD): $(CROSS)gcc not found; as root run boards/deps.sh boards, or: dpkg --add-architecture $(DPKG_ARCH) && apt-get update && apt-get install $(PACKAGES))
+endif
+endif
+endif
+
 CONFNAME := $(subst /,_,$(basename $(CONFIG)))
 B        := build/$(BOARD)/$(CONFNAME)
 BB       := build/$(BOARD)/bearssl
