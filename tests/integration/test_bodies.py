@@ -31,13 +31,12 @@ class RssWatch:
                   what, self.first, self.peak, RSS_GROWTH_KB))
 
 
-@timeout(180)
-def test_download_1gib_streams_with_flat_rss(px):
-    want = pattern_sha(GIB)
-    rss = RssWatch(px)
-    p = subprocess.Popen(["curl", "-sS", "--noproxy", "*", "--max-time", "150", "-o", "-",
-                          "http://127.0.0.1:18080/api/bytes/%d" % GIB],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=curl_env())
+def curl_download(args, rss):
+    """Runs curl on args (URL last) with its output read here: returns the byte count and
+    the sha256 of what arrived, sampling pollux's RSS as the bytes come; a curl error
+    fails the test."""
+    p = subprocess.Popen(["curl", "-sS", "--noproxy", "*", "--max-time", "150", "-o", "-"] +
+                         args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=curl_env())
     h = hashlib.sha256()
     n = 0
     while True:
@@ -50,8 +49,16 @@ def test_download_1gib_streams_with_flat_rss(px):
     err = p.stderr.read().decode(errors="replace")
     rc = p.wait()
     eq(rc, 0, "curl exit status (%s)" % err.strip())
+    return n, h.hexdigest()
+
+
+@timeout(180)
+def test_download_1gib_streams_with_flat_rss(px):
+    want = pattern_sha(GIB)
+    rss = RssWatch(px)
+    n, digest = curl_download(["http://127.0.0.1:18080/api/bytes/%d" % GIB], rss)
     eq(n, GIB, "bytes received")
-    eq(h.hexdigest(), want, "sha256 of the download")
+    eq(digest, want, "sha256 of the download")
     rss.check("1 GiB download")
     px.wait_access(200, "/api/bytes/%d" % GIB)
 

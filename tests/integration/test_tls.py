@@ -25,7 +25,7 @@ from harness import (GIB, HOST, REDIRECT_PORT, SLICE, TLS_PORT, Reader, check, c
                      eq, expect_backends_untouched, expect_closed, expect_open, fail, get,
                      header_values, pattern_sha, request, restore_live_certs, short, timeout,
                      tls_path, ws_accept, ws_frame, ws_key)
-from test_bodies import RssWatch, send_pattern
+from test_bodies import RssWatch, curl_download, send_pattern
 
 TLS_ADDR = (HOST, TLS_PORT)
 CA = tls_path("ca.pem")
@@ -1468,23 +1468,9 @@ def test_tls_websocket_both_ways_at_once(px):
 def test_tls_download_1gib_curl(px):
     want = pattern_sha(GIB)
     rss = RssWatch(px)
-    p = subprocess.Popen(["curl", "-sS", "--noproxy", "*", "--max-time", "150", "--cacert", CA,
-                          "-o", "-", "%s/api/bytes/%d" % (BASE, GIB)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=curl_env())
-    h = hashlib.sha256()
-    n = 0
-    while True:
-        d = p.stdout.read1(SLICE)
-        if not d:
-            break
-        h.update(d)
-        n += len(d)
-        rss.sample()
-    err = p.stderr.read().decode(errors="replace")
-    rc = p.wait()
-    eq(rc, 0, "curl exit status (%s)" % err.strip())
+    n, digest = curl_download(["--cacert", CA, "%s/api/bytes/%d" % (BASE, GIB)], rss)
     eq(n, GIB, "bytes received over TLS")
-    eq(h.hexdigest(), want, "sha256 of the TLS download")
+    eq(digest, want, "sha256 of the TLS download")
     rss.check("1 GiB TLS download")
     px.wait_access(200, "/api/bytes/%d" % GIB)
 
