@@ -21,7 +21,7 @@ import struct
 import subprocess
 import time
 
-from harness import (GIB, HOST, REDIRECT_PORT, SLICE, TLS_PORT, Reader, check, curl, curl_env,
+from harness import (GIB, HOST, REDIRECT_PORT, SLICE, TLS_PORT, Reader, check, curl,
                      eq, expect_backends_untouched, expect_closed, expect_open, fail, get,
                      header_values, pattern_sha, request, restore_live_certs, short, timeout,
                      tls_path, ws_accept, ws_frame, ws_key)
