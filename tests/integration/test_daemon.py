@@ -924,6 +924,10 @@ def refused(host, port):
         return False
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:
+        # the SYN reached the listener just before it closed: the kernel resets what
+        # was still in the accept queue; not refused yet, so callers look again
+        return False
     finally:
         s.close()
 
