@@ -38,7 +38,9 @@ static const struct conf_backend backends[] = {
  * (or openssl kdf -keylen 32 -kdfopt digest:SHA256 -kdfopt pass:PW -kdfopt hexsalt:SALT
  *  -kdfopt iter:10000 PBKDF2, written as pbkdf2-sha256$10000$SALT$HASH in lower case).
  * .rate / .burst: requests per second per client address (429 above); .max_body: request
- * body bytes (413 above). */
+ * body bytes (413 above). .cache = 1 stores cacheable GET responses in the arena (see
+ * CACHE_BYTES) and answers from it; .cache_ttl (seconds) gives responses that carry no
+ * freshness of their own one (off by default; meant for static assets). */
 /* WARNING: admin / pollux is a loopback demo. Replace it before the box faces anyone. */
 static const char *const admin_users[] = {
 	"admin:pbkdf2-sha256$10000$026c6c390acd01fe7b4a376de158aac1$72248eaf56cc4eccebabc3c159d583721833a8c4920f047f7aaf1a21ebe2d10d",
@@ -51,7 +53,7 @@ static const struct route_rule routes[] = {
 	{ .host = NULL, .prefix = "/admin/", .pool = POOL_WEB, .allow = loopback,
 	  .users = admin_users, .realm = "pollux admin", .rate = 5, .burst = 20 },
 	{ .host = NULL, .prefix = "/api/",   .pool = POOL_API, .flags = R_STRIP },
-	{ .host = NULL, .prefix = "/",       .pool = POOL_WEB },
+	{ .host = NULL, .prefix = "/",       .pool = POOL_WEB, .cache = 1 },
 };
 
 /* ---- listeners ------------------------------------------------------------------- */
@@ -89,6 +91,14 @@ static const struct conf_cert certs[] = {
 #define MAX_LINE         8192    /* bytes of a request line (414 above) */
 #define MAX_PER_ADDR     32      /* connections from one client address (0: no limit) */
 #define RATE_TABLE       1024    /* client addresses tracked for .rate (40 bytes each) */
+
+/* ---- the response cache (routes with .cache = 1) ------------------------------------- */
+#define CACHE_BYTES      1048576 /* bytes of the arena, in 1 KiB blocks (0: no cache) */
+#define CACHE_ENTRIES    256     /* objects stored at once (64 bytes each) */
+#define CACHE_MAX_OBJECT 262144  /* bytes of one response, head included; larger ones
+                                    stream through uncached */
+static const char *const purgers[] = { "127.0.0.0/8", "::1", NULL };
+#define CACHE_PURGE_FROM purgers /* addresses allowed to send PURGE (NULL: nobody) */
 
 /* ---- logs and the daemon ---------------------------------------------------------- */
 #define LOG_TO           LOG_TO_STDERR /* or LOG_TO_SYSLOG (daemon facility), LOG_TO_FILE */

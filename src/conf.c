@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cache.h"
 #include "check.h"
 #include "conf.h"
 #include "conn.h"
@@ -110,6 +111,31 @@ _Static_assert(RATE_TABLE >= 0 && RATE_TABLE <= 1000000, "config.h: RATE_TABLE 0
 #define T_TUNNEL 600000         /* default: ten minutes */
 #endif
 
+#ifndef CACHE_BYTES
+#define CACHE_BYTES 0           /* default: no cache */
+#endif
+#ifndef CACHE_ENTRIES
+#define CACHE_ENTRIES 256
+#endif
+#ifndef CACHE_MAX_OBJECT
+#define CACHE_MAX_OBJECT (CACHE_BYTES / 4)
+#endif
+#ifndef CACHE_PURGE_FROM
+#define CACHE_PURGE_FROM NULL
+#endif
+#ifndef T_CACHE_WAIT
+#define T_CACHE_WAIT 5000       /* default: ms a request waits for another's fetch */
+#endif
+_Static_assert(CACHE_BYTES % CACHE_BLOCK == 0, "config.h: CACHE_BYTES must be a multiple of "
+    "1024 (the arena's block)");
+_Static_assert(CACHE_BYTES == 0 || (CACHE_ENTRIES >= 1 && CACHE_ENTRIES <= 65535),
+    "config.h: CACHE_ENTRIES must be 1..65535");
+_Static_assert(CACHE_BYTES == 0 || (CACHE_MAX_OBJECT >= 1024 && CACHE_MAX_OBJECT <= CACHE_BYTES),
+    "config.h: CACHE_MAX_OBJECT must be 1024..CACHE_BYTES");
+_Static_assert((unsigned long long)CACHE_BYTES / CACHE_BLOCK < 0x7fffffff,
+    "config.h: CACHE_BYTES too large");
+#define NCACHE_ENTRIES (CACHE_BYTES ? CACHE_ENTRIES : 1)
+
 /* poll entries: listeners, client slots, backend slots, one check slot per backend */
 #define NPFD (NELEM(listeners) + SLOTS + UP_SLOTS + NELEM(backends))
 
@@ -130,6 +156,9 @@ static unsigned char tls_tab[TLS_SLOTS ? TLS_SLOTS : 1][TLS_SLOT_BYTES]
     __attribute__((aligned(16)));
 static unsigned char session_tab[TLS_SESSIONS ? TLS_SESSIONS * TLS_SESSION_BYTES : 1];
 static unsigned char cert_tab[2][TLS_CERT_BYTES ? TLS_CERT_BYTES : 1];
+static unsigned char cache_tab[CACHE_BYTES ? CACHE_BYTES : 1];
+static struct cache_entry cache_ent_tab[NCACHE_ENTRIES];
+static int32_t cache_next_tab[CACHE_BYTES ? CACHE_BYTES / CACHE_BLOCK : 1];
 
 const struct conf conf = {
 	.listeners = listeners, .nlisteners = NELEM(listeners),
@@ -151,6 +180,10 @@ const struct conf conf = {
 	.tls_mem = &tls_tab[0][0], .session_mem = session_tab,
 	.session_len = sizeof(session_tab), .cert_mem = &cert_tab[0][0],
 	.cert_len = TLS_CERT_BYTES,
+	.cache_mem = cache_tab, .cache_len = CACHE_BYTES, .cache_ents = cache_ent_tab,
+	.ncache_ents = NCACHE_ENTRIES, .cache_next = cache_next_tab,
+	.cache_max_object = CACHE_MAX_OBJECT, .purge_from = CACHE_PURGE_FROM,
+	.t_cache_wait = T_CACHE_WAIT,
 };
 #else
 /* ---- the build-time table check --------------------------------------------------- */
@@ -202,6 +235,10 @@ check_routes(void)
 				    "(make one with pollux -p)");
 		if (r->burst && !r->rate)
 			bad("routes", i, "burst needs a rate");
+		if (r->cache && CACHE_BYTES == 0)
+			bad("routes", i, ".cache needs CACHE_BYTES");
+		if (r->cache_ttl && !r->cache)
+			bad("routes", i, ".cache_ttl needs .cache = 1");
 	}
 }
 
@@ -281,6 +318,16 @@ check_certs(void)
 	}
 }
 
+static void
+check_cache(void)
+{
+	const char *const *from = CACHE_PURGE_FROM;
+
+	for (unsigned i = 0; from && from[i]; i++)
+		if (!guard_cidr_valid(from[i]))
+			bad("CACHE_PURGE_FROM", i, "not an address or CIDR");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -290,6 +337,7 @@ main(int argc, char **argv)
 	check_backends();
 	check_listeners();
 	check_certs();
+	check_cache();
 	if (LOG_TO == LOG_TO_FILE && !LOG_FILE)
 		bad("LOG_FILE", 0, "LOG_TO_FILE needs LOG_FILE");
 	if (nerr) {

@@ -52,6 +52,7 @@ struct check;
 struct guard_bucket;
 struct pollfd;
 struct loop_own;
+struct cache_entry;
 
 struct conf {
 	const struct conf_listener *listeners;
@@ -103,6 +104,16 @@ struct conf {
 	size_t session_len;
 	unsigned char *cert_mem;    /* tls.c: two generations of cert_len bytes */
 	size_t cert_len;
+
+	/* the response cache (cache.c); cache_len 0: no cache */
+	unsigned char *cache_mem;   /* the arena: cache_len bytes in CACHE_BLOCK blocks */
+	size_t cache_len;
+	struct cache_entry *cache_ents;
+	unsigned ncache_ents;
+	int32_t *cache_next;        /* one chain link per block */
+	uint32_t cache_max_object;  /* bytes of one entry: key, head and body */
+	const char *const *purge_from; /* addresses allowed to PURGE; NULL: nobody */
+	uint32_t t_cache_wait;      /* ms a request waits for another's fetch of its key */
 };
 
 extern const struct conf conf;

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cache.h"
+#include "cacheio.h"
 #include "conf.h"
 #include "conn.h"
 #include "fwd.h"
@@ -58,6 +60,7 @@ enum {
 };
 
 #define NO_BACKEND 0xffff
+#define CACHE_VALIDATORS 400    /* bytes of If-None-Match and If-Modified-Since lines */
 #define LINGER_MS 2000
 
 /* a pump step's outcome */
@@ -70,6 +73,8 @@ static uint32_t head_limit;     /* buffer bytes a head may fill, leaving rewrite
 static struct http_msg msg;     /* one parse at a time */
 static char busy503[256];       /* the answer when no slot is free */
 static size_t busy503_len;
+
+static int cache_woke;           /* a fill or revalidation ended: look at the waiters */
 
 static int pump(struct conn *c, short crev, short urev);
 
@@ -111,7 +116,12 @@ conn_init(void)
 		c->next_free = *free_list(c);
 		*free_list(c) = (int32_t)i;
 	}
-	head_limit = conf.buf_len - (uint32_t)(FWD_GROWTH + max_route_growth());
+	/* room for the rewrite: its growth, the route's lines, the cache's validators */
+	head_limit = conf.buf_len - (uint32_t)(FWD_GROWTH + max_route_growth() +
+	    (conf.cache_len ? CACHE_VALIDATORS : 0));
+	if (conf.cache_len)
+		cache_init(conf.cache_mem, conf.cache_len, conf.cache_ents, conf.ncache_ents,
+		    conf.cache_next, conf.cache_max_object);
 	msg.f = conf.fields;
 	msg.fcap = (uint16_t)conf.max_fields;
 	busy503_len = http_error(busy503, sizeof(busy503), S_UNAVAILABLE, 0,
@@ -158,6 +168,9 @@ request_reset(struct conn *c)
 	c->t0 = 0;
 	c->status = 0;
 	c->resp_bytes = 0;
+	c->cache.mode = CM_NONE;
+	c->cache.x = X_NONE;
+	c->cache.entry = -1;
 	c->deadline = loop_now + conf.t_idle;
 	strcpy(c->log.method, "-");
 	strcpy(c->log.host, "-");
@@ -302,6 +315,7 @@ access_log(struct conn *c)
 		return;
 	c->flags |= CF_LOGGED;
 	stats_request(c->status);
+	stats.cache[c->cache.x]++;
 	if (conf.access_log)
 		log_access(&r);
 }
@@ -355,10 +369,39 @@ drop_up(struct conn *c, int reusable)
 	c->up = NULL;
 }
 
+/* the request's part in the cache ends: a complete fill is stored, anything else
+ * is let go; waiters are looked at after this event */
+static void
+cache_end(struct conn *c, int complete)
+{
+	int e = c->cache.entry;
+
+	switch (c->cache.mode) {
+	case CM_FILL:
+		if (complete && c->state == C_PROXY && c->rs == RS_DONE)
+			cache_commit(e, loop_now);
+		else
+			cache_abort(e);
+		cache_woke = 1;
+		break;
+	case CM_REVAL:
+		cache_get(e)->reval = 0;
+		cache_unpin(e);
+		cache_woke = 1;
+		break;
+	case CM_SERVE:
+		cache_unpin(e);
+		break;
+	}
+	c->cache.mode = CM_NONE;
+	c->cache.entry = -1;
+}
+
 /* closes the client at once; RST when the stream must look broken */
 static int
 conn_close(struct conn *c, int abort)
 {
+	cache_end(c, 0);
 	drop_up(c, 0);
 	loop_del(c->pfd);
 	if (abort)
@@ -418,6 +461,7 @@ respond(struct conn *c, int status, const char *extra)
 	static char resp[2560];
 	size_t n = http_error(resp, sizeof(resp), status, c->method == M_HEAD, extra);
 
+	cache_end(c, 0);
 	c->out.wr = c->out.fwd;
 	if (c->t0 == 0)
 		c->t0 = loop_now;
@@ -441,8 +485,8 @@ conn_refuse(struct conn *c, int status, const char *why, const char *lines)
 
 	if (c->state == C_TUNNEL || (c->state == C_PROXY && c->rs != RS_HEAD))
 		return conn_abort(c, why);
-	snprintf(extra, sizeof(extra), "%s%s%s", status == S_UNAVAILABLE ? "Retry-After: 1\r\n" :
-	    "", lines, hsts(c, line, sizeof(line)));
+	snprintf(extra, sizeof(extra), "%s%s%s%s", status == S_UNAVAILABLE ? "Retry-After: 1\r\n" :
+	    "", lines, hsts(c, line, sizeof(line)), cio_xcache_line(c));
 	warn(c, status, why);
 	return respond(c, status, extra);
 }
@@ -609,7 +653,7 @@ admit(struct conn *c, const struct http_msg *m, const char **why, char *extra, s
 /* rewrites the head in place and starts delimiting the body behind it; 0 when the
  * rewritten head does not fit */
 static int
-forward_head(struct conn *c, const struct http_msg *m)
+forward_head(struct conn *c, const struct http_msg *m, int cached)
 {
 	char ip[ADDR_TEXT];
 	const struct route_rule *r = &conf.routes[c->route];
@@ -617,6 +661,8 @@ forward_head(struct conn *c, const struct http_msg *m)
 		.client_ip = util_ip(&c->peer, ip), .proto = c->tls ? "https" : "http",
 		.strip = route_strip_len(r), .add = r->add, .del = r->del,
 		.tunnel = (m->flags & HF_UPGRADE) != 0, .http10 = m->version == 10,
+		.no_cond = cached == CD_FETCH || cached == CD_REVAL || cached == CD_WAIT,
+		.extra = cached == CD_REVAL ? cio_validators(c) : NULL,
 	};
 	uint32_t tail = c->in.wr - c->in.fwd - m->head_len;
 	size_t nh = fwd_request(c->in.p + c->in.fwd, c->in.cap - c->in.fwd, tail, m, &o);
@@ -630,6 +676,175 @@ forward_head(struct conn *c, const struct http_msg *m)
 	c->flags |= CF_REPLAY;
 	http_body_init(&c->rqb, m->framing, m->length);
 	return 1;
+}
+
+/* ---- the cache ------------------------------------------------------------------- */
+
+/* a fresh entry answers the request: the head is not forwarded, no backend is asked */
+static int
+hit(struct conn *c, const struct http_msg *m)
+{
+	c->in.fwd += m->head_len;
+	c->in.rd = c->in.fwd;
+	c->state = C_PROXY;
+	c->rq = RQ_DONE;
+	c->rs = RS_HEAD;
+	c->cache.mode = CM_SERVE;
+	cache_pin(c->cache.entry);
+	return MOVED;
+}
+
+/* PURGE from an address CACHE_PURGE_FROM allows: drop one key, or all of them for
+ * the target "/" "*" */
+static int
+purge(struct conn *c, const struct http_msg *m)
+{
+	struct route_rule from = { .allow = conf.purge_from };
+	unsigned n;
+
+	if (!conf.purge_from || !guard_addr(&from, &c->peer))
+		return conn_error(c, S_FORBIDDEN, "PURGE from an address CACHE_PURGE_FROM does "
+		    "not allow");
+	n = cio_purge(c->in.p + c->in.fwd, m);
+	cache_woke = 1;
+	log_info("PURGE %s: %u cache entries removed", c->log.target, n);
+	return respond(c, n ? S_OK : S_NOT_FOUND, "");
+}
+
+/* writes the served entry's head, then its body, into out as room allows */
+static int
+serve(struct conn *c)
+{
+	char line[64];
+	int status, r = IDLE;
+	uint32_t n;
+
+	if (c->rs == RS_HEAD) {
+		if (c->flags & CF_CEOF || conn_draining)
+			c->flags &= (uint32_t)~CF_KEEP;
+		n = cio_serve_head(c, &c->out, (c->flags & CF_KEEP) != 0,
+		    (c->flags & CF_HTTP10) != 0, hsts(c, line, sizeof(line)), &status);
+		if (n == 0)
+			return IDLE;    /* the previous response still fills out */
+		if (c->t0 == 0)
+			c->t0 = loop_now;
+		c->status = (uint16_t)status;
+		c->resp_bytes = n;
+		c->rs = RS_BODY;
+		r = MOVED;
+	}
+	if ((n = cio_serve_body(c, &c->out)) > 0) {
+		c->resp_bytes += n;
+		r = MOVED;
+	}
+	if (c->cache.cur.left == 0) {
+		c->rs = RS_DONE;
+		r = MOVED;
+	}
+	return r;
+}
+
+/* a backend's 304 says the stale entry holds: serve it, keep the backend connection */
+static int
+revalidated(struct conn *c, const struct http_msg *m, size_t tail)
+{
+	int keep = !(m->flags & HF_CLOSE) && tail == 0 && c->in.rd == c->in.fwd;
+
+	cio_refresh(c, c->out.p + c->out.fwd, m);
+	c->out.wr = c->out.fwd;
+	drop_up(c, keep);
+	c->flags &= (uint32_t)~CF_REPLAY;
+	c->cache.mode = CM_SERVE;       /* the revalidation's pin serves */
+	cache_woke = 1;
+	c->rs = RS_HEAD;
+	return MOVED;
+}
+
+/* the stale entry changed: its fill replaces it, and its waiters wait for that */
+static void
+replaced(struct conn *c)
+{
+	int old = c->cache.entry;
+	uint32_t gen = cache_get(old)->gen;
+	int e;
+
+	cache_get(old)->reval = 0;
+	e = cache_replace(old);
+	cache_unpin(old);
+	c->cache.x = X_MISS;
+	c->cache.mode = e >= 0 ? CM_FILL : CM_NONE;
+	c->cache.entry = e;
+	for (unsigned i = 0; e >= 0 && i < conf.nconns; i++) {
+		struct conn *w = &conf.conns[i];
+		if (w->state == C_PROXY && w->cache.mode == CM_WAIT && w->cache.entry == old &&
+		    w->cache.gen == gen) {
+			w->cache.entry = e;
+			w->cache.gen = cache_get(e)->gen;
+		}
+	}
+	cache_woke = 1;
+}
+
+/* the response head for a fill or a revalidation: 0 to go on forwarding it, or the
+ * pump's result when the cache answers instead */
+static int
+cache_response(struct conn *c, const struct http_msg *m, size_t tail)
+{
+	if (c->cache.mode == CM_REVAL) {
+		if (m->status == S_NOT_MODIFIED)
+			return revalidated(c, m, tail);
+		replaced(c);
+	}
+	if (c->cache.mode == CM_FILL && !cio_store_head(c, c->out.p + c->out.fwd, m))
+		cache_woke = 1;
+	return 0;
+}
+
+/* a waiter's key was fetched, or not (or it waited long enough: may_hit 0): serve
+ * the entry, or ask the backend itself */
+static void
+stop_wait(struct conn *c, int may_hit)
+{
+	const struct cache_entry *ce = cache_get(c->cache.entry);
+
+	if (may_hit && ce->gen == c->cache.gen && ce->state == E_READY &&
+	    cache_fresh(c->cache.entry, loop_now)) {
+		c->in.rd = c->in.fwd;   /* the rewritten head is not sent */
+		c->flags &= (uint32_t)~CF_REPLAY;
+		c->rq = RQ_DONE;
+		c->cache.mode = CM_SERVE;
+		c->cache.x = X_HIT;
+		cache_pin(c->cache.entry);
+	} else {
+		c->cache.mode = CM_NONE;
+		c->cache.entry = -1;
+		if (connect_backend(c) == GONE)
+			return;
+	}
+	pump(c, 0, 0);
+}
+
+static int
+still_waits(const struct conn *c)
+{
+	const struct cache_entry *ce = cache_get(c->cache.entry);
+
+	return ce->gen == c->cache.gen && (ce->state == E_FILLING ||
+	    (ce->state == E_READY && ce->reval));
+}
+
+/* after an event that ended a fill: every waiter whose fill ended goes on */
+static void
+wake_waiters(void)
+{
+	while (cache_woke) {
+		cache_woke = 0;
+		for (unsigned i = 0; i < conf.nconns; i++) {
+			struct conn *c = &conf.conns[i];
+			if (c->state == C_PROXY && c->cache.mode == CM_WAIT && !still_waits(c))
+				stop_wait(c, 1);
+		}
+	}
 }
 
 static void
@@ -649,7 +864,7 @@ request_flags(struct conn *c, const struct http_msg *m)
 static int
 start_request(struct conn *c, long hlen)
 {
-	int st = http_parse_request(c->in.p + c->in.fwd, (size_t)hlen, &msg);
+	int st = http_parse_request(c->in.p + c->in.fwd, (size_t)hlen, &msg), d;
 	const char *why;
 	char extra[160] = "";
 
@@ -665,11 +880,19 @@ start_request(struct conn *c, long hlen)
 		return conn_error(c, S_BAD_REQUEST, "path with no normal form");
 	if ((st = admit(c, &msg, &why, extra, sizeof(extra))) != S_NONE)
 		return conn_refuse(c, st, why, extra);
-	if (!forward_head(c, &msg))
+	if ((d = cio_decide(c, c->in.p + c->in.fwd, &msg)) == CD_PURGE)
+		return purge(c, &msg);
+	if (d == CD_HIT)
+		return hit(c, &msg);
+	if (!forward_head(c, &msg, d))
 		return conn_error(c, S_HEADERS_TOO_LARGE, "request head too large to forward");
 	c->state = C_PROXY;
 	c->rq = RQ_BODY;
 	c->rs = RS_HEAD;
+	if (d == CD_WAIT) {
+		c->deadline = loop_now + conf.t_cache_wait;
+		return MOVED;
+	}
 	return connect_backend(c);
 }
 
@@ -758,14 +981,18 @@ final_head(struct conn *c, const struct http_msg *m)
 
 	if (tunnel && !(c->flags & CF_UPGRADE))
 		return conn_error(c, S_BAD_GATEWAY, "101 to a request without Upgrade");
+	if ((c->cache.mode == CM_REVAL || c->cache.mode == CM_FILL) &&
+	    (nh = (size_t)cache_response(c, m, tail)) != 0)
+		return (int)nh;
 	if (m->framing == HB_CLOSE || (c->flags & CF_CEOF) || conn_draining)
 		c->flags &= (uint32_t)~CF_KEEP;
 	if (!(m->flags & HF_CLOSE) && m->framing != HB_CLOSE && !tunnel)
 		c->flags |= CF_UP_KEEP;
-	char line[64];
+	char line[64], extra[96];
+	snprintf(extra, sizeof(extra), "%s%s", hsts(c, line, sizeof(line)), cio_xcache_line(c));
 	struct fwd_resp o = {
 		.keepalive = (c->flags & CF_KEEP) != 0, .http10 = (c->flags & CF_HTTP10) != 0,
-		.tunnel = tunnel, .extra = hsts(c, line, sizeof(line)),
+		.tunnel = tunnel, .extra = extra,
 	};
 	nh = fwd_response(b->p + b->fwd, b->cap - b->fwd, tail, m, &o);
 	if (nh == 0)
@@ -824,6 +1051,19 @@ scan(struct http_body *hb, struct buf *b, uint64_t *count)
 	return 0;
 }
 
+/* delimits the response body read so far; a fill stores its data on the way */
+static int
+body_scan(struct conn *c)
+{
+	int r;
+
+	if (c->cache.mode != CM_FILL)
+		return scan(&c->rsb, &c->out, &c->resp_bytes);
+	if ((r = cio_tee(c, &c->out)) > 0)
+		cache_woke = 1;         /* the fill was dropped: its waiters fetch for themselves */
+	return r < 0 ? -1 : 0;
+}
+
 /* the request and its response are both complete: log, recycle, go on */
 static int
 finish(struct conn *c)
@@ -831,6 +1071,7 @@ finish(struct conn *c)
 	int reuse = (c->flags & CF_UP_KEEP) && c->in.rd == c->in.fwd && c->out.wr == c->out.fwd;
 
 	access_log(c);
+	cache_end(c, 1);
 	drop_up(c, reuse);
 	c->in.rd = c->in.fwd;           /* request bytes the backend did not take */
 	c->out.wr = c->out.fwd;         /* bytes after the response: not ours to pass */
@@ -1205,14 +1446,17 @@ process(struct conn *c)
 			c->flags &= (uint32_t)~CF_EXPECT;
 		}
 	}
-	if (c->state == C_PROXY && c->rs == RS_HEAD && c->out.wr > c->out.fwd) {
+	if (c->state == C_PROXY && c->cache.mode == CM_SERVE) {
+		if (c->rs != RS_DONE)
+			r |= serve(c);
+	} else if (c->state == C_PROXY && c->rs == RS_HEAD && c->out.wr > c->out.fwd) {
 		int s = response_head(c);
 		if (s == GONE)
 			return GONE;
 		r |= s;
 	}
-	if (c->state == C_PROXY && c->rs == RS_BODY) {
-		if (scan(&c->rsb, &c->out, &c->resp_bytes) < 0)
+	if (c->state == C_PROXY && c->rs == RS_BODY && c->cache.mode != CM_SERVE) {
+		if (body_scan(c) < 0)
 			return conn_abort(c, "malformed chunked response body");
 		if (c->rsb.done)
 			c->rs = RS_DONE;
@@ -1340,8 +1584,8 @@ arm_client(struct conn *c)
 	if (waits_for_head(c))
 		ev |= POLLRDHUP;        /* notice a client that gives up while we wait */
 	loop_want(c->pfd, ev);
-	if (c->state == C_READ_HEAD || c->state == C_CLOSING)
-		return;                 /* set when the head began, or at the close */
+	if (c->state == C_READ_HEAD || c->state == C_CLOSING || c->cache.mode == CM_WAIT)
+		return;                 /* set when the head began, the close, or the wait */
 	if (c->state == C_TUNNEL)
 		t = conf.t_tunnel;
 	if (!client_waits(c))
@@ -1395,15 +1639,18 @@ conn_event(struct conn *c, short revents)
 		if (c->state == C_PROXY && !c->status)
 			c->status = 499;        /* for the log: the client gave up */
 		conn_abort(c, "client connection closed");
+		wake_waiters();
 		return;
 	}
 	pump(c, revents, 0);
+	wake_waiters();
 }
 
 void
 conn_up_event(struct conn *c, short revents)
 {
 	pump(c, 0, revents);
+	wake_waiters();
 }
 
 /* ---- deadlines -------------------------------------------------------------------- */
@@ -1421,7 +1668,11 @@ client_timeout(struct conn *c)
 		conn_error(c, 408, "request head not complete in time");
 	else if (c->state == C_READ_HEAD || c->state == C_CLOSING)
 		conn_close(c, 0);
-	else
+	else if (c->cache.mode == CM_WAIT) {
+		log_info("\"%s %s\": waited %ums for another request's fetch; fetching itself",
+		    c->log.method, c->log.target, conf.t_cache_wait);
+		stop_wait(c, 0);
+	} else
 		conn_abort(c, "client made no progress in time");
 }
 
@@ -1458,6 +1709,7 @@ conn_sweep(int64_t now)
 				pump(c, 0, 0);
 		}
 	}
+	wake_waiters();
 }
 
 void

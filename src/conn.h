@@ -9,6 +9,8 @@
 #define POLLUX_CONN_H
 
 #include <stdint.h>
+#include "cache.h"
+#include "cachectl.h"
 #include "http.h"
 #include "util.h"
 
@@ -28,6 +30,16 @@ enum conn_state {
 	C_TUNNEL,       /* after a 101: bytes both ways until both sides close */
 	C_CLOSING       /* flushing the last response, then a lingering close */
 };
+
+/* the cache's part in the request in flight */
+enum cache_mode {
+	CM_NONE,        /* none */
+	CM_FILL,        /* fetching from the backend, storing the response */
+	CM_REVAL,       /* asking the backend whether the stale entry still holds */
+	CM_WAIT,        /* waiting for another request's fetch of the same key */
+	CM_SERVE        /* answering from the entry */
+};
+enum x_cache { X_NONE, X_HIT, X_MISS, X_REVALIDATED, X_BYPASS };  /* what X-Cache says */
 
 enum rq_state { RQ_BODY, RQ_DONE };                /* request side within C_PROXY */
 enum rs_state { RS_HEAD, RS_BODY, RS_DONE };       /* response side within C_PROXY */
@@ -57,6 +69,14 @@ struct conn {
 	uint32_t req_head_len;  /* its rewritten head's length */
 	uint64_t resp_bytes;    /* response bytes passed on, for the access log */
 	union addr peer;
+	struct {                /* the cache's part (cacheio.c) */
+		struct cc_req req;      /* the request's conditionals and variant */
+		struct cache_cursor cur;        /* what is left to serve */
+		int32_t entry;          /* the entry filled, revalidated, waited on or served */
+		uint32_t gen;           /* its generation when waiting began */
+		uint8_t mode;           /* enum cache_mode */
+		uint8_t x;              /* enum x_cache */
+	} cache;
 	struct {                /* the request's fields, kept for the access log */
 		char method[12], host[40], target[80], referer[48], agent[48], user[20];
 		uint8_t version;        /* 10 or 11; 0 before a request line was read */

@@ -153,6 +153,10 @@ request_drops(const char *buf, const struct http_msg *m, const struct http_field
 		return 1;
 	if (f->cls == H_HOST && (m->flags & HF_ABSOLUTE))
 		return 1;               /* replaced by the target's authority */
+	if (o->no_cond && f->cls == H_OTHER &&
+	    (util_caseeq(buf + f->name.off, f->name.len, "if-none-match") ||
+	    util_caseeq(buf + f->name.off, f->name.len, "if-modified-since")))
+		return 1;
 	return listed(buf, f, o->del);
 }
 
@@ -209,6 +213,8 @@ fwd_request(char *buf, size_t cap, size_t tail_len, const struct http_msg *m,
 	if (o->tunnel)
 		insert_str("Connection: upgrade\r\n");
 	insert_lines(o->add);
+	if (o->extra)
+		insert_str(o->extra);
 	insert_str("\r\n");
 	size_t head = 0;
 	for (unsigned i = 0; i < ned; i++)

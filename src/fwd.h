@@ -21,6 +21,10 @@ struct fwd_req {
 	const char *const *del;   /* NULL-terminated names to remove, or NULL */
 	int tunnel;               /* keep Upgrade, send Connection: upgrade */
 	int http10;               /* forward as HTTP/1.0 (the client spoke 1.0) */
+	int no_cond;              /* drop If-None-Match and If-Modified-Since (the cache
+	                           * answers them) */
+	const char *extra;        /* NULL or "Name: value\r\n" lines to add (the cache's
+	                           * validators) */
 };
 
 /*

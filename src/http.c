@@ -729,6 +729,31 @@ http_body_scan(struct http_body *b, const char *p, size_t len)
 	}
 }
 
+long
+http_body_next(struct http_body *b, const char *p, size_t len, size_t *doff, size_t *dlen)
+{
+	size_t i = 0;
+
+	*doff = *dlen = 0;
+	if (b->mode != HB_CHUNKED) {
+		long n = http_body_scan(b, p, len);
+		*dlen = n > 0 ? (size_t)n : 0;
+		return n;
+	}
+	while (i < len && !b->done && b->st != CH_DATA) {
+		if (chunk_byte(b, (unsigned char)p[i]) < 0)
+			return -1;
+		i++;
+	}
+	if (i < len && !b->done && b->st == CH_DATA) {
+		*doff = i;
+		long n = chunked_scan(b, p + i, len - i < b->left ? len - i : (size_t)b->left);
+		*dlen = (size_t)n;
+		i += (size_t)n;
+	}
+	return (long)i;
+}
+
 /* ---- canned responses ------------------------------------------------------------- */
 
 static const struct {

@@ -141,6 +141,15 @@ void http_body_init(struct http_body *b, int framing, uint64_t length);
  */
 long http_body_scan(struct http_body *b, const char *p, size_t len);
 
+/*
+ * Like http_body_scan, but stops after the first run of body data: returns how many
+ * bytes of p[0..len) it took (framing, then at most one data run), and sets
+ * [*doff, *doff + *dlen) to that run (dlen 0: none). Returns -1 on malformed framing.
+ * Called in a loop, it yields the body without its chunked framing.
+ */
+long http_body_next(struct http_body *b, const char *p, size_t len, size_t *doff,
+    size_t *dlen);
+
 /* the reason phrase of a status, "" for an unknown one */
 const char *http_reason(int status);
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "conf.h"
 #include "conn.h"
 #include "guard.h"
@@ -173,6 +174,8 @@ print_memory(void)
 	size_t tls = conf.ntls * (size_t)TLS_SLOT_BYTES + conf.session_len + 2 * conf.cert_len;
 	size_t ups = conf.nups * sizeof(struct up);
 	size_t polls = conf.npfd * (sizeof(struct pollfd) + sizeof(struct loop_own));
+	size_t cache = conf.cache_len ? conf.cache_len + conf.ncache_ents *
+	    sizeof(struct cache_entry) + conf.cache_len / CACHE_BLOCK * sizeof(int32_t) : 0;
 
 	printf("static memory (bytes):\n");
 	printf("  client slots  %10zu  (%u x %zu)\n", conns, conf.nconns,
@@ -181,7 +184,9 @@ print_memory(void)
 	    conf.ntls, TLS_SLOT_BYTES);
 	printf("  backend slots %10zu  (%u x %zu)\n", ups, conf.nups, sizeof(struct up));
 	printf("  poll table    %10zu  (%u entries)\n", polls, conf.npfd);
-	printf("  total         %10zu  plus small tables\n", conns + tls + ups + polls);
+	printf("  cache         %10zu  (arena %zu, %u entries x %zu, block links)\n", cache,
+	    conf.cache_len, conf.cache_len ? conf.ncache_ents : 0, sizeof(struct cache_entry));
+	printf("  total         %10zu  plus small tables\n", conns + tls + ups + polls + cache);
 }
 
 static void

@@ -27,6 +27,9 @@ struct route_rule {
 	const char *realm;          /* basic auth realm; NULL: "pollux" */
 	uint16_t rate;              /* requests per second per client address (429); 0: any */
 	uint16_t burst;             /* requests at once before the rate applies; 0: rate */
+	uint8_t cache;              /* 1: store cacheable GET responses, serve hits */
+	uint32_t cache_ttl;         /* seconds of freshness for a response that names none
+	                             * (200, 301, 404...); 0: store only what says so */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cache.h"
 #include "conf.h"
 #include "conn.h"
 #include "loop.h"
@@ -83,6 +84,23 @@ backend_metrics(void)
 	}
 }
 
+static const char *const x_name[] = { "", "hit", "miss", "revalidated", "bypass" };
+
+static void
+cache_metrics(void)
+{
+	if (!conf.cache_len)
+		return;
+	put("# TYPE pollux_cache_requests_total counter\n");
+	for (int x = X_HIT; x <= X_BYPASS; x++)
+		put("pollux_cache_requests_total{result=\"%s\"} %llu\n", x_name[x],
+		    (unsigned long long)stats.cache[x]);
+	put("# TYPE pollux_cache_entries gauge\npollux_cache_entries %u\n"
+	    "# TYPE pollux_cache_bytes gauge\npollux_cache_bytes %zu\n"
+	    "# TYPE pollux_cache_capacity_bytes gauge\npollux_cache_capacity_bytes %zu\n",
+	    cache_entries(), cache_bytes(), conf.cache_len);
+}
+
 static void
 metrics(void)
 {
@@ -113,6 +131,7 @@ metrics(void)
 	    "pollux_tls_handshakes_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)(stats.tls_handshakes - stats.tls_resumed),
 	    (unsigned long long)stats.tls_resumed, (unsigned long long)stats.tls_failed);
+	cache_metrics();
 	backend_metrics();
 }
 
@@ -136,6 +155,13 @@ summary(void)
 	put("tls: %llu handshakes (%llu resumed), %llu failed\n",
 	    (unsigned long long)stats.tls_handshakes, (unsigned long long)stats.tls_resumed,
 	    (unsigned long long)stats.tls_failed);
+	if (conf.cache_len)
+		put("cache: %llu hits, %llu misses, %llu revalidated, %llu bypassed; %u entries, "
+		    "%zu of %zu bytes\n", (unsigned long long)stats.cache[X_HIT],
+		    (unsigned long long)stats.cache[X_MISS],
+		    (unsigned long long)stats.cache[X_REVALIDATED],
+		    (unsigned long long)stats.cache[X_BYPASS], cache_entries(), cache_bytes(),
+		    conf.cache_len);
 	for (unsigned i = 0; i < conf.nbackends; i++) {
 		const struct pool_be *b = pool_be(i);
 		put("backend %s %s: %s, %u busy, %llu requests, %llu failures, out %u times\n",

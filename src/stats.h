@@ -18,6 +18,7 @@ struct stats {
 	uint64_t tls_handshakes;        /* completed */
 	uint64_t tls_resumed;           /* of those, by session ID */
 	uint64_t tls_failed;            /* failed or timed out */
+	uint64_t cache[5];              /* requests by X-Cache (enum x_cache; [0]: none) */
 };
 
 extern struct stats stats;

@@ -4,7 +4,7 @@
  */
 enum pool_name {
 	POOL_WEB, POOL_API, POOL_HOSTED, POOL_DEAD, POOL_SINK,
-	POOL_WEIGHTED, POOL_LC, POOL_HASH, POOL_BACKUP, POOL_CHECKED, POOL_UNIX, NPOOLS
+	POOL_WEIGHTED, POOL_LC, POOL_HASH, POOL_BACKUP, POOL_CHECKED, POOL_UNIX, POOL_CACHE, NPOOLS
 };
 
 static const struct conf_pool pools[] = {
@@ -22,6 +22,8 @@ static const struct conf_pool pools[] = {
 	[POOL_CHECKED] = { .name = "checked", .policy = LB_ROUND_ROBIN, .check_path = "/health",
 	                   .check_every = 500, .check_fall = 2, .check_rise = 2 },
 	[POOL_UNIX]   = { .name = "unix",   .policy = LB_ROUND_ROBIN },
+	/* the cache tests start this backend themselves (tests/integration/test_cache.py) */
+	[POOL_CACHE]  = { .name = "cache",  .policy = LB_ROUND_ROBIN },
 };
 
 static const struct conf_backend backends[] = {
@@ -43,6 +45,7 @@ static const struct conf_backend backends[] = {
 	{ .pool = POOL_CHECKED, .addr = "127.0.0.1", .port = 19019, .weight = 1 },
 	{ .pool = POOL_CHECKED, .addr = "127.0.0.1", .port = 19020, .weight = 1 },
 	{ .pool = POOL_UNIX,   .addr = "/tmp/pollux-test-19021.sock", .weight = 1 },
+	{ .pool = POOL_CACHE,  .addr = "127.0.0.1", .port = 19022, .weight = 1 },
 };
 
 static const char *const hdr_add[] = { "X-Added: yes", "X-Route: hdr", NULL };
@@ -77,6 +80,12 @@ static const struct route_rule routes[] = {
 	{ .host = NULL,          .prefix = "/backup/",  .pool = POOL_BACKUP },
 	{ .host = NULL,          .prefix = "/checked/", .pool = POOL_CHECKED },
 	{ .host = NULL,          .prefix = "/unix/",    .pool = POOL_UNIX },
+	{ .host = NULL,          .prefix = "/cache/",   .pool = POOL_CACHE, .cache = 1 },
+	{ .host = NULL,          .prefix = "/cachettl/", .pool = POOL_CACHE, .cache = 1,
+	  .cache_ttl = 2 },
+	{ .host = NULL,          .prefix = "/cacheauth/", .pool = POOL_CACHE, .cache = 1,
+	  .users = admin_users, .realm = "cache" },
+	{ .host = NULL,          .prefix = "/nocache/", .pool = POOL_CACHE },
 	{ .host = "127.0.0.1",   .prefix = "/",         .pool = POOL_WEB },
 	{ .host = "localhost",   .prefix = "/",         .pool = POOL_WEB },
 	/* no catch-all: any other host gets 404 */
@@ -110,6 +119,11 @@ static const struct conf_cert certs[] = {
 #define RATE_TABLE       256
 #define ALLOW_ROOT       1       /* the suite runs as root in CI */
 #define TLS_SLOTS        16
+#define CACHE_BYTES      262144
+#define CACHE_ENTRIES    64
+#define CACHE_MAX_OBJECT 65536
+static const char *const purgers[] = { "127.0.0.1", "::1", NULL };
+#define CACHE_PURGE_FROM purgers
 #define TLS_SESSIONS     64
 #define TLS_CERT_BYTES   32768
 

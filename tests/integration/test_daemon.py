@@ -538,6 +538,8 @@ SUMMARY_RX = {
     "requests": re.compile(r"^requests: 1xx (\d+), 2xx (\d+), 3xx (\d+), 4xx (\d+), 5xx (\d+)$"),
     "bytes": re.compile(r"^bytes: (\d+) in, (\d+) out$"),
     "tls": re.compile(r"^tls: (\d+) handshakes \((\d+) resumed\), (\d+) failed$"),
+    "cache": re.compile(r"^cache: (\d+) hits, (\d+) misses, (\d+) revalidated, (\d+) "
+                        r"bypassed; (\d+) entries, (\d+) of (\d+) bytes$"),
     "backend": re.compile(r"^backend (\S+) (\S+): (up|down \(failures\)|down \(checks\)), "
                           r"(\d+) busy, (\d+) requests, (\d+) failures, out (\d+) times$"),
 }
@@ -562,8 +564,9 @@ def parse_summary(lines):
                 break
         else:
             fail("unrecognised summary line %r" % ln)
-    for kind in ("up", "connections", "requests", "bytes", "tls"):
+    for kind in ("up", "connections", "requests", "bytes", "tls", "cache"):
         check(kind in d, "no %s line in the summary %r" % (kind, lines))
+    check(d["cache"][5] <= d["cache"][6], "cache bytes in use over the arena: %r" % (d["cache"],))
     eq(sorted(d["backends"]), sorted(be_name(b) for b in CONF["backends"]),
        "backends in the summary")
     return d
@@ -829,7 +832,7 @@ def parse_version(text):
             got["pools"][-1][3].append((m.group(1), int(m.group(2)) if m.group(2) else None,
                                         int(m.group(3)), bool(m.group(4))))
         elif section == "memory":
-            m = re.match(r"^  (client slots|TLS|backend slots|poll table|total)\s+(\d+)\s+"
+            m = re.match(r"^  (client slots|TLS|backend slots|poll table|cache|total)\s+(\d+)\s+"
                          r"(.*)$", ln)
             check(m, "-V memory line %r" % ln)
             check(m.group(1) not in got["memory"], "-V: two %r memory lines" % m.group(1))
@@ -852,7 +855,8 @@ def test_daemon_version_matches_build(px):
     eq([p[:3] for p in v["pools"]], [p[:3] for p in want_pools],
        "-V pools (name, policy, checks), in order")
     mem = v["memory"]
-    eq(sorted(mem), sorted(["client slots", "TLS", "backend slots", "poll table", "total"]),
+    eq(sorted(mem), sorted(["client slots", "TLS", "backend slots", "poll table", "cache",
+                            "total"]),
        "-V memory lines")
 
     def product(part):
@@ -881,7 +885,15 @@ def test_daemon_version_matches_build(px):
     check(mem["poll table"][0] % entries == 0 and mem["poll table"][0] > 0,
           "-V poll table %d bytes is not a multiple of its %d entries" % (
               mem["poll table"][0], entries))
-    parts = sum(mem[k][0] for k in ("client slots", "TLS", "backend slots", "poll table"))
+    m = re.match(r"^\(arena (\d+), (\d+) entries x (\d+), block links\)$", mem["cache"][1])
+    check(m, "-V cache: %r" % (mem["cache"],))
+    arena, nent, per = (int(x) for x in m.groups())
+    eq(arena, int(DEF["CACHE_BYTES"]), "-V cache arena (CACHE_BYTES)")
+    eq(nent, int(DEF["CACHE_ENTRIES"]), "-V cache entries (CACHE_ENTRIES)")
+    eq(mem["cache"][0], arena + nent * per + arena // 1024 * 4,
+       "-V cache: arena + entries x size + one 4-byte link per 1 KiB block")
+    parts = sum(mem[k][0] for k in ("client slots", "TLS", "backend slots", "poll table",
+                                    "cache"))
     eq(mem["total"][0], parts, "-V memory total vs the sum of its parts")
     check(px.alive(), "-V disturbed the running pollux")
     # last, so that everything above is known to hold when only this differs
@@ -1196,6 +1208,7 @@ def wait_for(cond, t, what):
 def usr1_dump(px, nth):
     """Sends SIGUSR1 and returns the summary lines of dump number nth (1-based)."""
     nback = len(CONF["backends"])
+    nhead = 5 + ("CACHE_BYTES" in DEF and int(DEF["CACHE_BYTES"]) > 0)  # the cache line
     os.kill(px.pid, signal.SIGUSR1)
     deadline = time.time() + 2
 
@@ -1206,8 +1219,8 @@ def usr1_dump(px, nth):
     while True:
         lines, starts = blocks()
         if len(starts) >= nth:
-            block = lines[starts[nth - 1]:starts[nth - 1] + 5 + nback]
-            if len(block) == 5 + nback:
+            block = lines[starts[nth - 1]:starts[nth - 1] + nhead + nback]
+            if len(block) == nhead + nback:
                 break
         if time.time() > deadline:
             fail("SIGUSR1 number %d: no full counter dump in the log within 2 s: %r" % (
