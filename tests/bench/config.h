@@ -1,7 +1,9 @@
 /*
- * The benchmark's config (tests/bench/run): one listener, one pool with the one fast
- * backend, one catch-all route. Slots for the 1,000-connection case; the timeouts of
- * the default config.h. Ports 38080 and 39001 are the benchmark's own.
+ * The benchmark's config (tests/bench/run): a plain and a TLS listener, a stats
+ * listener (the run reads the TLS handshake counters from /metrics), one pool with the
+ * one fast backend, one catch-all route. Slots for the 1,000-connection case; the
+ * timeouts of the default config.h. Ports 38080, 38083, 38089 and 39001 are the
+ * benchmark's own. The certificates are made by the run (openssl) in build/bench/tls.
  */
 enum pool_name { POOL_FAST, NPOOLS };
 
@@ -23,6 +25,15 @@ static const struct route_rule routes[] = {
 static const struct conf_listener listeners[] = {
 	/* address            port */
 	{ .addr = "127.0.0.1", .port = 38080 },
+	{ .addr = "127.0.0.1", .port = 38083, .tls = 1 },
+	{ .addr = "127.0.0.1", .port = 38089, .stats = 1 },     /* /metrics */
+};
+
+/* the same files nginx and HAProxy get: ECDSA P-256 by default, RSA-2048 by SNI */
+static const struct conf_cert certs[] = {
+	/* names (SNI)          chain                          key */
+	{ .names = "ecdsa.bench", .chain = "build/bench/tls/ecdsa.pem", .key = "build/bench/tls/ecdsa.key" },
+	{ .names = "rsa.bench",   .chain = "build/bench/tls/rsa.pem",   .key = "build/bench/tls/rsa.key" },
 };
 
 #define SLOTS            1100    /* client connections: the 1,000-connection case fits */
@@ -30,6 +41,9 @@ static const struct conf_listener listeners[] = {
 #define BUF_BYTES        16384   /* bytes, per direction, per client connection */
 #define MAX_FIELDS       64      /* header fields per request or response */
 #define IDLE_PER_BACKEND 64      /* idle keep-alive connections kept per backend */
+#define TLS_SLOTS        128     /* of SLOTS: the HTTPS cases use at most 64 at once */
+#define TLS_SESSIONS     1024    /* sessions kept for resumption */
+#define TLS_CERT_BYTES   16384   /* bytes for certificates and keys (twice: reload) */
 
 #define T_HEADER         10000   /* client: whole request head */
 #define T_IDLE           60000   /* client: idle keep-alive between requests */

@@ -93,7 +93,7 @@ function row(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12) {
 		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 		    c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12
 	else
-		printf "%-13s %-8s %7s %8s %8s %8s %6s %6s %9s %6s %-6s %s\n",
+		printf "%-16s %-8s %7s %8s %8s %8s %6s %6s %9s %6s %-6s %s\n",
 		    c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12
 }
 function pct(x) { return x == "-" || x == "" ? "-" : x "%" }
