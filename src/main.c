@@ -135,10 +135,14 @@ print_routes(void)
 	printf("routes (first match wins):\n");
 	for (unsigned i = 0; i < conf.nroutes; i++) {
 		const struct route_rule *r = &conf.routes[i];
-		printf("  host %s prefix %s -> %s%s%s%s%s%s\n", r->host ? r->host : "*", r->prefix,
+		printf("  host %s prefix %s -> %s%s%s%s%s%s%s", r->host ? r->host : "*", r->prefix,
 		    conf.pools[r->pool].name, (r->flags & R_STRIP) ? ", strip" : "",
 		    r->users ? ", basic auth" : "", r->allow || r->deny ? ", address rules" : "",
-		    r->rate ? ", rate limit" : "", r->max_body ? ", body limit" : "");
+		    r->rate ? ", rate limit" : "", r->max_body ? ", body limit" : "",
+		    r->cache ? ", cache" : "");
+		if (r->cache_ttl)
+			printf(" %us", (unsigned)r->cache_ttl);
+		printf("\n");
 	}
 }
 

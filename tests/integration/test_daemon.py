@@ -780,6 +780,8 @@ def expected_routes():
             flags.append("rate limit")
         if "max_body" in r:
             flags.append("body limit")
+        if r.get("cache", "0") != "0":
+            flags.append("cache %ss" % r["cache_ttl"] if "cache_ttl" in r else "cache")
         host = "*" if r["host"] == "NULL" else r["host"]
         out.append((host, r["prefix"], CONF["pool_name"][r["pool"]], flags))
     return out
@@ -816,7 +818,7 @@ def parse_version(text):
             got["listeners"].append((m.group(1), int(m.group(2)), m.group(3),
                                      int(m.group(4) or 0)))
         elif section == "routes":
-            m = re.match(r"^  host (\S+) prefix (\S+) -> (\S+?)((?:, [a-z ]+)*)$", ln)
+            m = re.match(r"^  host (\S+) prefix (\S+) -> (\S+?)((?:, [a-z0-9 ]+)*)$", ln)
             check(m, "-V route line %r" % ln)
             flags = [f for f in m.group(4).split(", ") if f]
             got["routes"].append((m.group(1), m.group(2), m.group(3), flags))
