@@ -42,14 +42,14 @@ buf_read(int fd, struct buf *b, uint32_t limit)
 }
 
 long
-buf_write(int fd, struct buf *b)
+buf_write(int fd, struct buf *b, int more)
 {
 	ssize_t n;
 
 	if (b->rd == b->fwd)
 		return 0;
 	do
-		n = send(fd, b->p + b->rd, b->fwd - b->rd, MSG_NOSIGNAL);
+		n = send(fd, b->p + b->rd, b->fwd - b->rd, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERR;

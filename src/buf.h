@@ -18,8 +18,9 @@ void buf_compact(struct buf *b, uint32_t from, uint32_t *mark);
 long buf_read(int fd, struct buf *b, uint32_t limit);
 
 /* writes [rd, fwd) to fd; returns bytes written (0 when none pending), IO_AGAIN or
- * IO_ERR */
-long buf_write(int fd, struct buf *b);
+ * IO_ERR. more: the message goes on and its next bytes are due soon (MSG_MORE: the
+ * kernel may hold a partial segment until they come, as HAProxy does) */
+long buf_write(int fd, struct buf *b, int more);
 
 /* appends len bytes at wr and makes them forwardable; returns 0, or -1 when no room */
 int buf_put(struct buf *b, const char *s, uint32_t len);

@@ -105,8 +105,9 @@ take_block(int keep)
 {
 	int32_t b;
 
-	if (free_blk < 0 && evict(keep) < 0)
-		return -1;
+	while (free_blk < 0)            /* an entry may hold no block: evict until one is free */
+		if (evict(keep) < 0)
+			return -1;
 	b = free_blk;
 	free_blk = next[b];
 	next[b] = -1;

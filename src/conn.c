@@ -56,7 +56,8 @@ enum {
 	CF_UBLOCK = 1 << 15,    /* the backend socket refused a write */
 	CF_LOGGED = 1 << 16,    /* the access line of this request is written */
 	CF_TLS_CLOSE = 1 << 17, /* close_notify started */
-	CF_SERVED = 1 << 18     /* a request was answered: idle now means keep-alive */
+	CF_SERVED = 1 << 18,    /* a request was answered: idle now means keep-alive */
+	CF_SWALLOW = 1 << 19    /* the response body goes to the cache only (after a 304) */
 };
 
 #define NO_BACKEND 0xffff
@@ -800,6 +801,38 @@ cache_response(struct conn *c, const struct http_msg *m, size_t tail)
 	return 0;
 }
 
+/* the client's conditionals hold for the response a fill fetched: the client gets a
+ * 304 made from the stored head, and the body is read into the entry, not passed on */
+static int
+fill_not_modified(struct conn *c, const struct http_msg *m, size_t tail)
+{
+	static char head[4096];
+	struct buf h = { .p = head, .cap = sizeof(head) };
+	const struct cache_entry *ce = cache_get(c->cache.entry);
+	struct buf *b = &c->out;
+	char line[64];
+	int status;
+	uint32_t n;
+
+	if (m->status < 200 || m->status > 299 || !cc_not_modified(&c->cache.req, ce->etag,
+	    ce->lm))
+		return 0;
+	n = cio_serve_head(c, &h, (c->flags & CF_KEEP) != 0, (c->flags & CF_HTTP10) != 0,
+	    hsts(c, line, sizeof(line)), &status);
+	if (n == 0 || b->fwd + n + tail > b->cap)
+		return 0;               /* a 200 is a right answer too */
+	memmove(b->p + b->fwd + n, b->p + b->fwd + m->head_len, tail);
+	memcpy(b->p + b->fwd, head, n);
+	b->fwd += n;
+	b->wr = b->fwd + (uint32_t)tail;
+	c->status = (uint16_t)status;
+	c->resp_bytes = n;
+	c->flags = (c->flags & (uint32_t)~CF_REPLAY) | CF_SWALLOW;
+	http_body_init(&c->rsb, m->framing, m->length);
+	c->rs = RS_BODY;
+	return 1;
+}
+
 /* a waiter's key was fetched, or not (or it waited long enough: may_hit 0): serve
  * the entry, or ask the backend itself */
 static void
@@ -988,6 +1021,8 @@ final_head(struct conn *c, const struct http_msg *m)
 		c->flags &= (uint32_t)~CF_KEEP;
 	if (!(m->flags & HF_CLOSE) && m->framing != HB_CLOSE && !tunnel)
 		c->flags |= CF_UP_KEEP;
+	if (c->cache.mode == CM_FILL && fill_not_modified(c, m, tail))
+		return MOVED;
 	char line[64], extra[96];
 	snprintf(extra, sizeof(extra), "%s%s", hsts(c, line, sizeof(line)), cio_xcache_line(c));
 	struct fwd_resp o = {
@@ -1057,10 +1092,20 @@ body_scan(struct conn *c)
 {
 	int r;
 
-	if (c->cache.mode != CM_FILL)
-		return scan(&c->rsb, &c->out, &c->resp_bytes);
-	if ((r = cio_tee(c, &c->out)) > 0)
+	struct buf *b = &c->out;
+	uint32_t from = b->fwd;
+	uint64_t sent = c->resp_bytes;
+
+	if (c->cache.mode != CM_FILL && !(c->flags & CF_SWALLOW))
+		return scan(&c->rsb, b, &c->resp_bytes);
+	if ((r = cio_tee(c, b)) > 0)
 		cache_woke = 1;         /* the fill was dropped: its waiters fetch for themselves */
+	if (c->flags & CF_SWALLOW) {    /* the client had its 304: drop what was stored */
+		memmove(b->p + from, b->p + b->fwd, b->wr - b->fwd);
+		b->wr -= b->fwd - from;
+		b->fwd = from;
+		c->resp_bytes = sent;
+	}
 	return r < 0 ? -1 : 0;
 }
 
@@ -1199,13 +1244,24 @@ cread(struct conn *c, struct buf *b, uint32_t limit)
 	return n;
 }
 
+/* the response has more bytes of a known length to come than what is queued now */
+static int
+response_goes_on(const struct conn *c)
+{
+	if (c->state != C_PROXY || c->rs != RS_BODY)
+		return 0;
+	if (c->cache.mode == CM_SERVE)
+		return c->cache.cur.left > 0;
+	return c->rsb.mode == HB_LENGTH && !c->rsb.done && !(c->flags & CF_SWALLOW);
+}
+
 static long
 cwrite(struct conn *c, struct buf *b)
 {
 	long n;
 
 	if (!c->tls)
-		n = buf_write(c->fd, b);
+		n = buf_write(c->fd, b, response_goes_on(c));
 	else if (b->rd == b->fwd)
 		return tls_flush(c->tls, c->fd);
 	else if ((n = tls_write(c->tls, c->fd, b->p + b->rd, b->fwd - b->rd)) > 0)
@@ -1361,7 +1417,8 @@ up_read(struct conn *c)
 static int
 up_write(struct conn *c)
 {
-	long n = buf_write(c->up->fd, &c->in);
+	long n = buf_write(c->up->fd, &c->in, c->state == C_PROXY && c->rq == RQ_BODY &&
+	    c->rqb.mode == HB_LENGTH && !c->rqb.done);
 
 	if (n > 0) {
 		c->flags |= CF_UMOVED;

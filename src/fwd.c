@@ -7,7 +7,6 @@
  * span overwrites bytes not yet moved, so one buffer holds old head, new head and the
  * body bytes behind them. Single-threaded: one rewrite at a time owns the statics.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "fwd.h"
@@ -65,18 +64,23 @@ insert_str(const char *s)
 	insert(s, strlen(s));
 }
 
-/* formats text into the scratch and inserts it */
+/* inserts pre, a[0..alen) and post, joined in the scratch (a may lie in the buffer
+ * being rewritten; the scratch never moves) */
 static void
-insert_fmt(const char *fmt, const char *a, size_t alen)
+insert_cat(const char *pre, const char *a, size_t alen, const char *post)
 {
-	int n = snprintf(scratch + nscratch, sizeof(scratch) - nscratch, fmt, (int)alen, a);
+	size_t lp = strlen(pre), lq = strlen(post), n = lp + alen + lq;
+	char *d = scratch + nscratch;
 
-	if (n < 0 || (size_t)n >= sizeof(scratch) - nscratch) {
+	if (n > sizeof(scratch) - nscratch) {
 		overflow = 1;
 		return;
 	}
-	insert(scratch + nscratch, (size_t)n);
-	nscratch += (size_t)n;
+	memcpy(d, pre, lp);
+	memcpy(d + lp, a, alen);
+	memcpy(d + lp + alen, post, lq);
+	insert(d, n);
+	nscratch += n;
 }
 
 /* places every edit; returns the total length, or 0 when it exceeds cap */
@@ -121,7 +125,7 @@ keep_appended(const struct http_field *f, const char *a)
 	size_t vend = (size_t)f->value.off + f->value.len;
 
 	keep(f->line.off, vend - f->line.off);
-	insert_fmt(f->value.len ? ", %.*s" : "%.*s", a, strlen(a));
+	insert_cat(f->value.len ? ", " : "", a, strlen(a), "");
 	keep(vend, (size_t)f->line.off + f->line.len - vend);
 }
 
@@ -184,11 +188,11 @@ request_fields(const char *buf, const struct http_msg *m, const struct fwd_req *
 			keep(f->line.off, f->line.len);
 	}
 	if (m->flags & HF_ABSOLUTE)
-		insert_fmt("Host: %.*s\r\n", buf + m->host.off, m->host.len);
+		insert_cat("Host: ", buf + m->host.off, m->host.len, "\r\n");
 	if (last_xff < 0)
-		insert_fmt("X-Forwarded-For: %.*s\r\n", o->client_ip, strlen(o->client_ip));
+		insert_cat("X-Forwarded-For: ", o->client_ip, strlen(o->client_ip), "\r\n");
 	if (last_via < 0)
-		insert_fmt("Via: %.*s\r\n", via, strlen(via));
+		insert_cat("Via: ", via, strlen(via), "\r\n");
 }
 
 static void
@@ -207,9 +211,9 @@ fwd_request(char *buf, size_t cap, size_t tail_len, const struct http_msg *m,
 	edit_reset();
 	request_line(buf, m, o);
 	request_fields(buf, m, o);
-	insert_fmt("X-Forwarded-Proto: %.*s\r\n", o->proto, strlen(o->proto));
+	insert_cat("X-Forwarded-Proto: ", o->proto, strlen(o->proto), "\r\n");
 	if (m->host.len)
-		insert_fmt("X-Forwarded-Host: %.*s\r\n", buf + m->host.off, m->host.len);
+		insert_cat("X-Forwarded-Host: ", buf + m->host.off, m->host.len, "\r\n");
 	if (o->tunnel)
 		insert_str("Connection: upgrade\r\n");
 	insert_lines(o->add);

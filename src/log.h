@@ -38,4 +38,8 @@ struct log_req {
  *         DURATIONms BACKEND "HOST" */
 void log_access(const struct log_req *r);
 
+/* writes the access lines gathered so far; the loop calls it after every poll round,
+ * and at exit */
+void log_flush(void);
+
 #endif

@@ -247,6 +247,7 @@ round_trip(int64_t *next_sweep, int timeout)
 	}
 	if (ndead)
 		pack();
+	log_flush();            /* the round's access lines, in one write */
 }
 
 void
@@ -290,5 +291,6 @@ loop_run(void)
 	else
 		log_info("stopped");
 	conn_shutdown();
+	log_flush();
 	return 0;
 }

@@ -58,6 +58,20 @@ util_addrlen(const union addr *a)
 char *
 util_ip(const union addr *a, char *dst)
 {
+	if (a->sa.sa_family == AF_INET) {       /* by hand: once or twice per request */
+		const unsigned char *b = (const unsigned char *)&a->in.sin_addr;
+		char *p = dst;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = b[i];
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return dst;
+	}
 	const void *src = a->sa.sa_family == AF_INET6 ? (const void *)&a->in6.sin6_addr
 	    : (const void *)&a->in.sin_addr;
 
