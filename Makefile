@@ -78,14 +78,16 @@ $(BEARSSL_SRC)/inc/bearssl.h:
 	@mkdir -p $(dir $(BEARSSL_SRC))
 	boards/bearssl.sh $(BEARSSL_SRC)
 
-BSSL_FLAGS = $(CC) $(OPTFLAGS) $(SIZEFL) $(BSSL_CFLAGS) $(CFLAGS)
+# BearSSL may be optimised apart from pollux (a board trades its speed for size)
+BSSL_OPTFLAGS ?= $(OPTFLAGS)
+BSSL_FLAGS = $(CC) $(BSSL_OPTFLAGS) $(SIZEFL) $(BSSL_CFLAGS) $(CFLAGS)
 $(BB)/flags: FORCE
 	@mkdir -p $(BB)
 	@echo '$(BSSL_FLAGS)' | cmp -s - $@ || echo '$(BSSL_FLAGS)' >$@
 
 $(BSSL_LIB): $(BEARSSL_SRC)/inc/bearssl.h $(BB)/flags
 	$(MAKE) -f boards/bearssl.mk SRC=$(BEARSSL_SRC) OUTDIR=$(BB) CC="$(CC)" AR="$(AR)" \
-		CFLAGS="$(OPTFLAGS) $(SIZEFL) $(BSSL_CFLAGS) $(CFLAGS)" FLAGS=$(BB)/flags
+		CFLAGS="$(BSSL_OPTFLAGS) $(SIZEFL) $(BSSL_CFLAGS) $(CFLAGS)" FLAGS=$(BB)/flags
 
 deps-build:
 	@boards/deps.sh build

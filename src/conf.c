@@ -39,8 +39,8 @@ _Static_assert(UP_SLOTS >= 1 && UP_SLOTS <= 60000, "config.h: UP_SLOTS must be 1
 _Static_assert(BUF_BYTES >= 4096 && BUF_BYTES <= 65535,
     "config.h: BUF_BYTES must be 4096..65535 (a head must fit one buffer)");
 _Static_assert(MAX_FIELDS >= 8 && MAX_FIELDS <= 250, "config.h: MAX_FIELDS must be 8..250");
-_Static_assert(IDLE_PER_BACKEND >= 0 && IDLE_PER_BACKEND <= 64,
-    "config.h: IDLE_PER_BACKEND must be 0..64");
+_Static_assert(IDLE_PER_BACKEND >= 0 && IDLE_PER_BACKEND <= 4096 && IDLE_PER_BACKEND <= UP_SLOTS,
+    "config.h: IDLE_PER_BACKEND must be 0..4096 and at most UP_SLOTS");
 _Static_assert(NELEM(listeners) >= 1, "config.h: at least one listener");
 _Static_assert(NELEM(routes) >= 1 && NELEM(routes) <= 255, "config.h: 1..255 routes");
 _Static_assert(NELEM(backends) >= 1 && NELEM(backends) <= 1024, "config.h: 1..1024 backends");
@@ -145,7 +145,7 @@ static struct conn conn_tab[SLOTS];
 static char conn_mem[(size_t)SLOTS * 2 * BUF_BYTES];
 static struct up up_tab[UP_SLOTS];
 static struct up *idle_tab[NELEM(backends) * (IDLE_PER_BACKEND ? IDLE_PER_BACKEND : 1)];
-static uint8_t nidle_tab[NELEM(backends)];
+static uint16_t nidle_tab[NELEM(backends)];
 static struct pool_be be_tab[NELEM(backends)];
 static struct check check_tab[NELEM(backends)];
 static struct guard_bucket bucket_tab[RATE_TABLE ? RATE_TABLE : 1];

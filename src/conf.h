@@ -91,7 +91,7 @@ struct conf {
 	char *conn_mem;             /* conn.c: nconns * 2 * buf_len bytes */
 	struct up *ups;             /* upstream.c */
 	struct up **idle;           /* upstream.c: nbackends * idle_per_backend */
-	uint8_t *nidle;             /* upstream.c: nbackends */
+	uint16_t *nidle;            /* upstream.c: nbackends */
 	struct pool_be *be;         /* pool.c: nbackends */
 	struct check *checks;       /* check.c: nbackends */
 	struct guard_bucket *buckets;       /* guard.c: rate buckets */

@@ -58,7 +58,7 @@ slot_give(struct up *u)
 static struct up *
 idle_pop(unsigned be)
 {
-	uint8_t *n = &conf.nidle[be];
+	uint16_t *n = &conf.nidle[be];
 
 	return *n ? idle_list(be)[--*n] : NULL;
 }
@@ -68,7 +68,7 @@ static void
 idle_remove(struct up *u)
 {
 	struct up **l = idle_list(u->be);
-	uint8_t *n = &conf.nidle[u->be];
+	uint16_t *n = &conf.nidle[u->be];
 
 	for (unsigned i = 0; i < *n; i++) {
 		if (l[i] == u) {
@@ -180,7 +180,7 @@ up_close(struct up *u, int abort)
 void
 up_release(struct up *u, int reusable)
 {
-	uint8_t *n = &conf.nidle[u->be];
+	uint16_t *n = &conf.nidle[u->be];
 
 	if (!reusable || conf.idle_per_backend == 0) {
 		up_close(u, 0);
