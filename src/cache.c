@@ -188,9 +188,9 @@ free_entry(void)
 static int
 start(uint64_t hash, uint32_t ae, size_t klen)
 {
-	int i = free_entry();
+	int i = klen <= max_obj ? free_entry() : -1;
 
-	if (i < 0 || klen > max_obj)
+	if (i < 0)
 		return -1;
 	struct cache_entry *e = &ent[i];
 	uint32_t gen = e->gen + 1;

@@ -89,11 +89,12 @@ directive(struct directives *d, const char *n, size_t nlen, const char *v, size_
 			continue;
 		unsigned f = directive_names[i].flag;
 		long long s = delta(v, vlen);
-		d->flags |= f;
-		if (f == CC_MAX_AGE)
+		/* a repeated max-age or s-maxage: the first holds (RFC 9111 4.2.1) */
+		if (f == CC_MAX_AGE && !(d->flags & f))
 			d->max_age = s < 0 ? 0 : s;
-		if (f == CC_S_MAXAGE)
+		if (f == CC_S_MAXAGE && !(d->flags & f))
 			d->s_maxage = s < 0 ? 0 : s;
+		d->flags |= f;
 		return;
 	}
 }
@@ -129,7 +130,7 @@ directives_of(struct directives *d, const char *s, size_t n)
 		if (i < n && s[i] == '=') {
 			vs = i + 1;
 			ve = i = value_end(s, n, vs);
-			if (ve - vs >= 2 && s[vs] == '"') {
+			if (ve - vs >= 2 && s[vs] == '"' && s[ve - 1] == '"') {
 				vs++;
 				ve--;
 			}
@@ -179,7 +180,7 @@ if_none_match(struct cc_req *r, const char *s, size_t n)
 			r->ninm = CC_INM_ANY;
 			return;
 		}
-		size_t st = i, q = s[i] == 'W' ? i + 2 : i;
+		size_t st = i, q = s[i] == 'W' && i + 1 < n && s[i + 1] == '/' ? i + 2 : i;
 		if (q >= n || s[q] != '"') {
 			r->ninm = CC_INM_MANY;      /* malformed: match nothing */
 			return;
@@ -219,7 +220,7 @@ cc_request(const char *p, const struct http_msg *m, struct cc_req *r)
 	cache_control(p, m, &d);
 	if (m->method != M_GET && m->method != M_HEAD)
 		r->bypass = "method";
-	else if (m->framing != HB_NONE)
+	else if (m->framing != HB_NONE && !(m->framing == HB_LENGTH && m->length == 0))
 		r->bypass = "request body";
 	else if (field(p, m, "range", &n))
 		r->bypass = "Range";
@@ -410,7 +411,11 @@ clock_of(const char *s)
 static int64_t
 combine(int y, int mon, int d, long secs)
 {
-	if (y < 0 || mon < 0 || d < 1 || d > 31 || secs < 0)
+	static const uint8_t mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (y < 1970 || mon < 0 || d < 1 || d > mdays[mon - 1] || secs < 0)
+		return -1;
+	if (mon == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400)))
 		return -1;
 	return days_from_civil(y, (unsigned)mon, (unsigned)d) * 86400 + secs;
 }
