@@ -29,7 +29,7 @@ case_ host_with_port "routes[0]: host must be a name" 's/"api.test"/"api.test:80
 case_ zero_weight "backends[1]: weight must be 1..255" 's/\.port = 19002, \.weight = 1/.port = 19002, .weight = 0/'
 case_ buffer_too_small "BUF_BYTES must be 4096..65535" 's/^#define BUF_BYTES .*/#define BUF_BYTES 1024/'
 case_ missing_timeout "every T_* timeout must be defined" '/^#define T_BODY/d'
-case_ pools_missing_last "the pools table must name every pool" '/\[POOL_UNIX\]/d'
+case_ pools_missing_last "the pools table must name every pool" '/\[POOL_CACHE\]  = /d'
 case_ pool_hole "pools[4]: pool has no name" '/\[POOL_SINK\]/d'
 case_ tls_listener_without_slots "TLS needs TLS_SLOTS and a certs table" '/^#define TLS_/d; /^static const struct conf_cert/,/^};/d'
 

@@ -40,7 +40,7 @@ static const struct conf_cert certs[] = {
 #define UP_SLOTS         1100    /* backend connections, busy and idle */
 #define BUF_BYTES        16384   /* bytes, per direction, per client connection */
 #define MAX_FIELDS       64      /* header fields per request or response */
-#define IDLE_PER_BACKEND 64      /* idle keep-alive connections kept per backend */
+#define IDLE_PER_BACKEND 1100    /* idle backend connections kept (HAProxy keeps every one) */
 #define TLS_SLOTS        128     /* of SLOTS: the HTTPS cases use at most 64 at once */
 #define TLS_SESSIONS     1024    /* sessions kept for resumption */
 #define TLS_CERT_BYTES   16384   /* bytes for certificates and keys (twice: reload) */

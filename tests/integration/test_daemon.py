@@ -932,15 +932,15 @@ def test_daemon_help_and_usage_errors(px):
 def refused(host, port):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
-    s.settimeout(1)
+    s.settimeout(0.3)
     try:
         s.connect((host, port))
         return False
     except ConnectionRefusedError:
         return True
-    except ConnectionResetError:
-        # the SYN reached the listener just before it closed: the kernel resets what
-        # was still in the accept queue; not refused yet, so callers look again
+    except (ConnectionResetError, socket.timeout):
+        # the SYN reached the listener just as it closed: the kernel resets what was
+        # still in the accept queue, or drops the SYN; not refused yet, look again
         return False
     finally:
         s.close()
