@@ -101,22 +101,16 @@ free_list(const struct conn *c)
 	return c->eng ? &free_tls : &free_plain;
 }
 
+/* slots are set up on first use: the table and buffers stay untouched .bss (no
+ * resident pages) until a connection needs them; below these marks they are set up */
+static unsigned hwm_tls, hwm_plain;
+
 void
 conn_init(void)
 {
 	free_plain = free_tls = -1;
-	for (unsigned i = conf.nconns; i-- > 0;) {
-		struct conn *c = &conf.conns[i];
-		memset(c, 0, sizeof(*c));
-		c->in.p = conf.conn_mem + (size_t)i * 2 * conf.buf_len;
-		c->out.p = c->in.p + conf.buf_len;
-		c->in.cap = c->out.cap = conf.buf_len;
-		c->state = C_FREE;
-		c->fd = -1;
-		c->eng = i < conf.ntls ? tls_slot(i) : NULL;
-		c->next_free = *free_list(c);
-		*free_list(c) = (int32_t)i;
-	}
+	hwm_tls = 0;                    /* TLS-capable slots are [0, ntls) */
+	hwm_plain = conf.ntls;          /* plain-only slots [ntls, nconns) */
 	/* room for the rewrite: its growth, the route's lines, the cache's validators */
 	head_limit = conf.buf_len - (uint32_t)(FWD_GROWTH + max_route_growth() +
 	    (conf.cache_len ? CACHE_VALIDATORS : 0));
@@ -127,6 +121,27 @@ conn_init(void)
 	msg.fcap = (uint16_t)conf.max_fields;
 	busy503_len = http_error(busy503, sizeof(busy503), S_UNAVAILABLE, 0,
 	    "Retry-After: 1\r\n");
+}
+
+/* the next never-used slot below end, set up; NULL when there is none */
+static struct conn *
+slot_fresh(unsigned *hwm, unsigned end)
+{
+	struct conn *c;
+	unsigned i = *hwm;
+
+	if (i >= end)
+		return NULL;
+	(*hwm)++;
+	c = &conf.conns[i];
+	memset(c, 0, sizeof(*c));
+	c->in.p = conf.conn_mem + (size_t)i * 2 * conf.buf_len;
+	c->out.p = c->in.p + conf.buf_len;
+	c->in.cap = c->out.cap = conf.buf_len;
+	c->state = C_FREE;
+	c->fd = -1;
+	c->eng = i < conf.ntls ? tls_slot(i) : NULL;
+	return c;
 }
 
 static void
@@ -142,18 +157,30 @@ slot_free(struct conn *c)
 	*free_list(c) = (int32_t)(c - conf.conns);
 }
 
+static struct conn *
+pop(int32_t *l)
+{
+	struct conn *c = &conf.conns[*l];
+
+	*l = c->next_free;
+	return c;
+}
+
 /* a free slot for a listener: TLS needs an engine; plain takes a plain slot first */
 static struct conn *
 slot_take(int tls)
 {
-	int32_t *l = tls || free_plain < 0 ? &free_tls : &free_plain;
 	struct conn *c;
 
-	if (*l < 0)
-		return NULL;
-	c = &conf.conns[*l];
-	*l = c->next_free;
-	return c;
+	if (!tls) {
+		if (free_plain >= 0)
+			return pop(&free_plain);
+		if ((c = slot_fresh(&hwm_plain, conf.nconns)) != NULL)
+			return c;
+	}
+	if (free_tls >= 0)
+		return pop(&free_tls);
+	return slot_fresh(&hwm_tls, conf.ntls);
 }
 
 static void

@@ -269,8 +269,7 @@ tls_init(void)
 	br_ssl_session_cache_lru_init(&cache, conf.session_mem, conf.session_len);
 	br_hmac_drbg_generate(&drbg, name_secret, sizeof(name_secret));
 	load_into(0, 1);
-	for (unsigned i = 0; i < conf.ntls; i++)
-		tls_slot(i)->configured = 0;
+	/* every slot starts unconfigured (zero .bss): its pages stay untouched until used */
 }
 
 struct tls *
