@@ -676,13 +676,15 @@ admit(struct conn *c, const struct http_msg *m, const char **why, char *extra, s
 	*why = "no route";
 	if (r < 0)
 		return S_NOT_FOUND;
+	c->route = (uint16_t)r;
+	if (conf.routes[r].cache && conf.cache_len)
+		c->cache.x = X_BYPASS;  /* a refusal on a caching route says so too */
 	*why = "unsupported Expect";
 	if (m->flags & HF_EXPECT_OTHER)
 		return S_EXPECTATION_FAILED;
 	*why = "CONNECT is not supported";
 	if (m->method == M_CONNECT)
 		return S_NOT_IMPLEMENTED;
-	c->route = (uint16_t)r;
 	return guarded(c, m, why, extra, cap);
 }
 

@@ -673,6 +673,7 @@ def test_cache_stored_cases(px):
         r = fetch(t)
         eq(r.status, 401, "GET of a stored /cacheauth/ object without credentials: status")
         check(payload(path) not in r.body, "the 401 carries the stored body")
+        eq(r.get("x-cache"), "BYPASS", "X-Cache of pollux's 401 on a caching route")
         r = fetch(t, [("Authorization", "Basic YWRtaW46d3Jvbmc=")])
         eq(r.status, 401, "GET of a stored /cacheauth/ object with a wrong password: status")
         be.expect_count(path, 1, "an authorized request, response public")
