@@ -141,7 +141,7 @@ same_key(const struct cache_entry *a, const struct cache_entry *e)
 
 	if (a->hash != e->hash || a->key_len != e->key_len)
 		return 0;
-	for (size_t n; (n = cache_read((int)(e - ent), &c, k, sizeof(k))) > 0; b = next[b])
+	for (size_t n; (n = cache_read(&c, k, sizeof(k))) > 0; b = next[b])
 		if (b < 0 || memcmp(block(b), k, n) != 0)
 			return 0;
 	return 1;
@@ -223,7 +223,7 @@ cache_replace(int old)
 	o->refs++;              /* kept while its key is copied */
 	i = start(o->hash, o->ae, o->key_len);
 	cache_seek(old, 0, o->key_len, &c);     /* the key leads */
-	for (size_t n; i >= 0 && (n = cache_read(old, &c, k, sizeof(k))) > 0;)
+	for (size_t n; i >= 0 && (n = cache_read(&c, k, sizeof(k))) > 0;)
 		if (cache_append(i, k, n) < 0) {
 			cache_abort(i);
 			i = -1;
@@ -346,11 +346,10 @@ cache_seek(int i, uint32_t off, uint32_t len, struct cache_cursor *c)
 }
 
 size_t
-cache_read(int i, struct cache_cursor *c, char *dst, size_t cap)
+cache_read(struct cache_cursor *c, char *dst, size_t cap)
 {
 	size_t done = 0;
 
-	(void)i;
 	while (done < cap && c->left > 0 && c->blk >= 0) {
 		size_t k = CACHE_BLOCK - c->off;
 		if (k > c->left)

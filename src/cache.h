@@ -92,8 +92,9 @@ void cache_unpin(int i);
  * its head at key_len, its body at key_len + head_len */
 void cache_seek(int i, uint32_t off, uint32_t len, struct cache_cursor *c);
 
-/* copies up to cap next bytes into dst; returns how many */
-size_t cache_read(int i, struct cache_cursor *c, char *dst, size_t cap);
+/* copies up to cap of the bytes c points at into dst and moves c past them; returns
+ * how many */
+size_t cache_read(struct cache_cursor *c, char *dst, size_t cap);
 
 /* the entry's age in seconds at now (loop clock, ms), and whether it is still fresh */
 uint32_t cache_age(int i, int64_t now);

@@ -30,12 +30,12 @@ cc_hash(const char *s, size_t n, uint64_t h)
 static const char *
 field(const char *p, const struct http_msg *m, const char *name, size_t *len)
 {
-	for (int i = 0; i < m->nf; i++)
-		if (util_caseeq(p + m->f[i].name.off, m->f[i].name.len, name)) {
-			*len = m->f[i].value.len;
-			return p + m->f[i].value.off;
-		}
-	return NULL;
+	int i = http_find_name(m, p, name, 0);
+
+	if (i < 0)
+		return NULL;
+	*len = m->f[i].value.len;
+	return p + m->f[i].value.off;
 }
 
 static int
@@ -146,9 +146,8 @@ static void
 cache_control(const char *p, const struct http_msg *m, struct directives *d)
 {
 	memset(d, 0, sizeof(*d));
-	for (int i = 0; i < m->nf; i++)
-		if (util_caseeq(p + m->f[i].name.off, m->f[i].name.len, "cache-control"))
-			directives_of(d, p + m->f[i].value.off, m->f[i].value.len);
+	for (int i = 0; (i = http_find_name(m, p, "cache-control", i)) >= 0; i++)
+		directives_of(d, p + m->f[i].value.off, m->f[i].value.len);
 }
 
 /* ---- entity tags ------------------------------------------------------------------ */
@@ -259,9 +258,7 @@ heuristic_status(unsigned status)
 static const char *
 vary(const char *p, const struct http_msg *m, struct cc_resp *o)
 {
-	for (int i = 0; i < m->nf; i++) {
-		if (!util_caseeq(p + m->f[i].name.off, m->f[i].name.len, "vary"))
-			continue;
+	for (int i = 0; (i = http_find_name(m, p, "vary", i)) >= 0; i++) {
 		const char *s = p + m->f[i].value.off;
 		size_t n = m->f[i].value.len, k = 0;
 		while (k < n) {

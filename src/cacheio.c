@@ -41,8 +41,8 @@ make_key(const char *p, const struct http_msg *m)
 	return hl + 1 + m->path.len;
 }
 
-int
-cio_is_purge(const char *p, const struct http_msg *m)
+static int
+is_purge(const char *p, const struct http_msg *m)
 {
 	return m->mtok.len == 5 && memcmp(p + m->mtok.off, "PURGE", 5) == 0;
 }
@@ -98,7 +98,7 @@ cio_decide(struct conn *c, const char *p, const struct http_msg *m)
 	c->cache.entry = -1;
 	if (!conf.cache_len)
 		return CD_NONE;
-	if (cio_is_purge(p, m))
+	if (is_purge(p, m))
 		return CD_PURGE;        /* on any route: the key may be another route's */
 	if (!r->cache)
 		return CD_NONE;
@@ -133,7 +133,7 @@ cio_validators(const struct conn *c)
 		memcpy(v, "If-None-Match: ", 15);
 		n = 15;
 		cache_seek(c->cache.entry, (uint32_t)ce->key_len + ce->etag_off, ce->etag_len, &cur);
-		n += cache_read(c->cache.entry, &cur, v + n, ce->etag_len);
+		n += cache_read(&cur, v + n, ce->etag_len);
 		memcpy(v + n, "\r\n", 2);
 		n += 2;
 	}
@@ -301,7 +301,7 @@ cio_serve_head(struct conn *c, struct buf *b, int keepalive, int http10, const c
 		b->wr += sizeof(line304) - 1;
 	}
 	cache_seek(e, ce->key_len, ce->head_len, &cur);
-	b->wr += (uint32_t)cache_read(e, &cur, b->p + b->wr, ce->head_len);
+	b->wr += (uint32_t)cache_read(&cur, b->p + b->wr, ce->head_len);
 	if (nm) {               /* the stored status line gives way to the 304's */
 		size_t l304 = sizeof(line304) - 1;
 		char *line = b->p + start + l304, *eol = memchr(line, '\n', b->wr - start - l304);
@@ -325,7 +325,7 @@ cio_serve_body(struct conn *c, struct buf *b)
 
 	if (b->rd == b->wr || b->wr >= b->cap / 2)
 		buf_compact(b, b->rd, NULL);
-	n = cache_read(c->cache.entry, &c->cache.cur, b->p + b->wr, b->cap - b->wr);
+	n = cache_read(&c->cache.cur, b->p + b->wr, b->cap - b->wr);
 	b->wr += (uint32_t)n;
 	b->fwd = b->wr;
 	return (uint32_t)n;

@@ -60,7 +60,4 @@ uint32_t cio_serve_body(struct conn *c, struct buf *b);
  * the number of entries removed */
 unsigned cio_purge(const char *p, const struct http_msg *m);
 
-/* 1 when m is a PURGE request */
-int cio_is_purge(const char *p, const struct http_msg *m);
-
 #endif

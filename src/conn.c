@@ -363,11 +363,10 @@ warn(struct conn *c, int status, const char *why)
 static void
 log_field(char *dst, size_t cap, const char *p, const struct http_msg *m, const char *name)
 {
-	for (int i = 0; i < m->nf; i++)
-		if (util_caseeq(p + m->f[i].name.off, m->f[i].name.len, name)) {
-			util_logcpy(dst, cap, p + m->f[i].value.off, m->f[i].value.len);
-			return;
-		}
+	int i = http_find_name(m, p, name, 0);
+
+	if (i >= 0)
+		util_logcpy(dst, cap, p + m->f[i].value.off, m->f[i].value.len);
 }
 
 /* copies the request's method, host, target, Referer and User-Agent for the log */
@@ -1063,10 +1062,14 @@ final_head(struct conn *c, const struct http_msg *m)
 	if (c->cache.mode == CM_FILL && fill_not_modified(c, m, tail))
 		return MOVED;
 	char line[64], extra[96];
-	snprintf(extra, sizeof(extra), "%s%s", hsts(c, line, sizeof(line)), cio_xcache_line(c));
+	const char *more = hsts(c, line, sizeof(line));
+	if (c->cache.x != X_NONE) {     /* joined only on a caching route: no printf else */
+		snprintf(extra, sizeof(extra), "%s%s", more, cio_xcache_line(c));
+		more = extra;
+	}
 	struct fwd_resp o = {
 		.keepalive = (c->flags & CF_KEEP) != 0, .http10 = (c->flags & CF_HTTP10) != 0,
-		.tunnel = tunnel, .extra = extra,
+		.tunnel = tunnel, .extra = more,
 	};
 	nh = fwd_response(b->p + b->fwd, b->cap - b->fwd, tail, m, &o);
 	if (nh == 0)

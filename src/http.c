@@ -175,6 +175,15 @@ http_find(const struct http_msg *m, int cls, int i)
 	return -1;
 }
 
+int
+http_find_name(const struct http_msg *m, const char *p, const char *name, int i)
+{
+	for (; i >= 0 && i < m->nf; i++)
+		if (util_caseeq(p + m->f[i].name.off, m->f[i].name.len, name))
+			return i;
+	return -1;
+}
+
 /* ---- token lists ------------------------------------------------------------------ */
 
 /* the next list element of v[*i..n) into *s and *l, skipping empty elements; 0 at the end */

@@ -121,6 +121,10 @@ int http_has_token(const char *v, size_t vlen, const char *tok);
 /* returns the index of the next field of class cls at or after index i, or -1 */
 int http_find(const struct http_msg *m, int cls, int i);
 
+/* the same by name (lower case; compared without case), for the fields with no class;
+ * p is the head the message was parsed from */
+int http_find_name(const struct http_msg *m, const char *p, const char *name, int i);
+
 /* streaming body delimiter: tells which bytes belong to the message, passes them unchanged */
 struct http_body {
 	uint64_t left;          /* bytes left of the body or of the current chunk */

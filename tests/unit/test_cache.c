@@ -76,12 +76,12 @@ static void check_bytes(int i, uint32_t off, const char *want, size_t n)
 	while (done < n) {
 		if (piece == 0)
 			piece = 1;
-		k = cache_read(i, &c, got + done, piece);
+		k = cache_read(&c, got + done, piece);
 		CHECK(k > 0 && k <= piece);
 		done += k;
 		piece = xs(&s) % 3 ? 1 + xs(&s) % 5 : xs(&s) % 3000;
 	}
-	CHECK_EQ(cache_read(i, &c, got, sizeof got), 0);
+	CHECK_EQ(cache_read(&c, got, sizeof got), 0);
 	if (memcmp(got, want, n) != 0) {
 		for (k = 0; k < n && got[k] == want[k]; k++)
 			;
@@ -206,12 +206,12 @@ static void cache_round_trip(void)
 	struct cache_cursor c;
 	char x[16];
 	cache_seek(i, (uint32_t)len - 3, 3, &c);
-	CHECK_EQ(cache_read(i, &c, x, sizeof x), 3);
+	CHECK_EQ(cache_read(&c, x, sizeof x), 3);
 	CHECK_MEM(x, 3, all + len - 3);
-	CHECK_EQ(cache_read(i, &c, x, sizeof x), 0);
+	CHECK_EQ(cache_read(&c, x, sizeof x), 0);
 	cache_seek(i, 0, 10, &c);
-	CHECK_EQ(cache_read(i, &c, x, 0), 0);
-	CHECK_EQ(cache_read(i, &c, x, 4), 4);
+	CHECK_EQ(cache_read(&c, x, 0), 0);
+	CHECK_EQ(cache_read(&c, x, 4), 4);
 	CHECK_MEM(x, 4, "GET ");
 }
 
@@ -658,7 +658,7 @@ static unsigned ready_of(const char *key)
 		char got[64];
 		struct cache_cursor c;
 		cache_seek((int)k, 0, e->key_len, &c);
-		if (cache_read((int)k, &c, got, sizeof got) == e->key_len &&
+		if (cache_read(&c, got, sizeof got) == e->key_len &&
 		    memcmp(got, key, e->key_len) == 0)
 			set |= 1u << k;
 	}
