@@ -163,3 +163,45 @@ def test_websocket_echo_through_tunnel(px):
     f = ws_read_frame(rd)
     eq((f["op"], f["payload"]), (0x8, b"\x03\xe8bye"), "close frame echo")
     expect_closed(s, rd, what="tunnel after the close handshake")
+
+
+def closing_now():
+    """pollux's connections in the closing state, from /metrics on the stats listener."""
+    s = connect(port=18099)
+    s.sendall(request("GET", "/metrics", "127.0.0.1:18099"))
+    body = Reader(s).read_response().body.decode()
+    s.close()
+    for line in body.splitlines():
+        if line.startswith('pollux_connections{state="closing"} '):
+            return int(line.split()[1])
+    check(False, "no closing count in /metrics")
+
+
+def settled():
+    """Waits for connections of earlier tests to finish their lingering close."""
+    deadline = time.time() + 3
+    while closing_now() != 0:
+        check(time.time() < deadline, "connections still closing 3 s on")
+        time.sleep(0.05)
+
+
+def test_close_without_lingering_when_client_said_close(px):
+    # the client asked for close and sent nothing more: pollux closes at once after its
+    # FIN, even while the client keeps its end open; with bytes after the request it
+    # drains them first (a lingering close), so a close cannot reset its response
+    settled()
+    s = connect()
+    s.sendall(request("GET", "/echo/bye", headers=[("Connection", "close")]))
+    rd = Reader(s)
+    eq(rd.read_response().status, 200, "status of the Connection: close request")
+    expect_closed(s, rd, what="connection after Connection: close")
+    time.sleep(0.2)
+    eq(closing_now(), 0, "connections left closing while the client holds its end open")
+    s.close()
+    s = connect()
+    s.sendall(request("GET", "/echo/bye2", headers=[("Connection", "close")]) + b"GET /x")
+    rd = Reader(s)
+    eq(rd.read_response().status, 200, "status with bytes after the request")
+    time.sleep(0.2)
+    eq(closing_now(), 1, "connections closing after extra bytes (a lingering close)")
+    s.close()
