@@ -1586,9 +1586,9 @@ settle(struct conn *c)
 			return conn_close(c, 0);
 	}
 	if (c->state == C_CLOSING && c->out.rd == c->out.fwd) {
+		if (c->flags & CF_NO_LINGER)
+			return conn_close(c, 0);        /* close(2) sends the FIN itself */
 		client_shut(c);
-		if ((c->flags & (CF_CSHUT | CF_NO_LINGER)) == (CF_CSHUT | CF_NO_LINGER))
-			return conn_close(c, 0);
 	}
 	return IDLE;
 }
@@ -1683,9 +1683,7 @@ arm_client(struct conn *c)
 
 	if (c->tls)
 		ev = tls_events(c->tls, rd, wr);
-	if (waits_for_head(c))
-		ev |= POLLRDHUP;        /* notice a client that gives up while we wait */
-	loop_want(c->pfd, ev);
+	loop_want(c->pfd, ev);      /* waiting for a response head: parked, see watch_hangup */
 	if (c->state == C_READ_HEAD || c->state == C_CLOSING || c->cache.mode == CM_WAIT)
 		return;                 /* set when the head began, the close, or the wait */
 	if (c->state == C_TUNNEL)
@@ -1792,6 +1790,19 @@ up_timeout(struct conn *c)
 	}
 }
 
+/*
+ * A client whose response head is awaited is not polled at first: most answers come
+ * within a sweep, and a busy loop would scan its socket every round for nothing. The
+ * sweep then watches it for a hang-up (POLLRDHUP), so a client that gives up frees its
+ * slot within a sweep or two instead of holding it until the backend's timeout.
+ */
+static void
+watch_hangup(struct conn *c)
+{
+	if (waits_for_head(c))
+		loop_want(c->pfd, loop_wanted(c->pfd) | POLLRDHUP);
+}
+
 void
 conn_sweep(int64_t now)
 {
@@ -1809,7 +1820,8 @@ conn_sweep(int64_t now)
 			up_timeout(c);
 			if (c->state == C_CLOSING)
 				pump(c, 0, 0);
-		}
+		} else
+			watch_hangup(c);
 	}
 	wake_waiters();
 }

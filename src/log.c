@@ -4,9 +4,11 @@
  * rotation works), or one datagram to /dev/log with the daemon facility
  * ("<PRI>pollux[pid]: message"; the syslog daemon adds the time, so no time zone code
  * is linked in). Access lines, one per request, are the exception: they are built
- * without printf and gathered in a static buffer that the loop flushes once per poll
- * round (log_flush), so a busy second costs a few writes instead of one per request;
- * any other line flushes them first, so the order holds. Nothing is allocated.
+ * without printf and gathered in a static buffer (8 KiB, some 50 lines) that is
+ * written when it is full and at every sweep of the loop (log_flush): a busy second
+ * costs a few writes instead of one per request, and a line is never more than a
+ * sweep (100 ms) late. Any other line flushes them first,
+ * so the order holds. Nothing is allocated.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -27,6 +27,9 @@
 #define LK_DEAD 0xff
 #define SWEEP_MS 100
 #define ACCEPT_BATCH 64
+#define ACCEPT_STREAK 8
+
+static uint32_t rounds;         /* poll rounds so far */
 
 int loop_running;
 int64_t loop_now;
@@ -59,6 +62,12 @@ loop_want(uint16_t i, short events)
 
 	p->events = events;
 	p->fd = events ? fd : ~fd;
+}
+
+short
+loop_wanted(uint16_t i)
+{
+	return conf.pfd[i].events;
 }
 
 void
@@ -112,6 +121,8 @@ loop_listen(void)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (a.sa.sa_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		/* accepted sockets inherit it (Linux): no setsockopt per connection */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (bind(fd, &a.sa, util_addrlen(&a)) < 0 || listen(fd, 511) < 0)
 			log_fatal_errno("listener %s", text);
 		fds[i] = fd;
@@ -121,10 +132,23 @@ loop_listen(void)
 	}
 }
 
+/*
+ * Taking connections until accept(2) says EAGAIN costs a failed call per round, and
+ * a steady stream brings about one connection a round: so a listener gets one accept
+ * per round, and drains up to ACCEPT_BATCH only once it was ready in ACCEPT_STREAK
+ * rounds in a row (a burst, or a queue that is not going down).
+ */
 static void
 accept_some(unsigned li)
 {
-	for (int n = 0; n < ACCEPT_BATCH; n++) {
+	static uint32_t last[64];
+	static uint8_t streak[64];
+	int batch;
+
+	streak[li] = last[li] + 1 == rounds ? (uint8_t)(streak[li] + (streak[li] < 255)) : 0;
+	last[li] = rounds;
+	batch = streak[li] >= ACCEPT_STREAK ? ACCEPT_BATCH : 1;
+	for (int n = 0; n < batch; n++) {
 		union addr peer;
 		socklen_t len = sizeof(peer);
 		int fd = accept4(fds[li], &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -133,8 +157,6 @@ accept_some(unsigned li)
 				log_err("accept: %s", strerror(errno));
 			return;
 		}
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		conn_accept(fd, &peer, li);
 	}
 }
@@ -157,9 +179,7 @@ dispatch(unsigned i)
 		break;
 	case LK_UP: {
 		struct up *u = o->obj;
-		if (u->state == U_IDLE)
-			up_idle_event(u);
-		else if (u->c)
+		if (u->c)               /* idle ones are parked: up_sweep looks at them */
 			conn_up_event(u->c, rev);
 		break;
 	}
@@ -229,6 +249,7 @@ round_trip(int64_t *next_sweep, int timeout)
 {
 	int n = poll(conf.pfd, npfd, timeout);
 
+	rounds++;
 	loop_now = util_now();
 	if (n < 0 && errno != EINTR)
 		log_err("poll: %s", strerror(errno));
@@ -243,11 +264,11 @@ round_trip(int64_t *next_sweep, int timeout)
 		up_sweep(loop_now);
 		check_sweep(loop_now);
 		tls_sweep();
+		log_flush();    /* under constant load, lines wait at most a sweep */
 		*next_sweep = loop_now + SWEEP_MS;
 	}
 	if (ndead)
 		pack();
-	log_flush();            /* the round's access lines, in one write */
 }
 
 void

@@ -25,6 +25,9 @@ int loop_add(int fd, short events, int kind, void *obj, uint16_t *back);
 /* changes the events wanted on entry i */
 void loop_want(uint16_t i, short events);
 
+/* the events entry i waits for */
+short loop_wanted(uint16_t i);
+
 /* removes entry i (the fd is not closed) */
 void loop_del(uint16_t i);
 

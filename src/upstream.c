@@ -1,12 +1,17 @@
 /*
- * upstream.c: the backend connection slots and the per-backend idle lists. An idle
- * connection stays in the poll table with POLLIN: any event on it means the backend
- * closed it (or broke protocol), and it is closed before anyone can pick it. The idle
+ * upstream.c: the backend connection slots and the per-backend idle lists. The idle
  * list is a stack: the most recently used connection is reused first, the least
  * recently used is closed first when the list is full or the idle time runs out.
+ * An idle connection is parked in the poll table (poll skips it, so a busy loop does
+ * not scan it every round). Any sign of life on it means the backend closed it (or
+ * broke protocol): every sweep looks at all idle connections at once without waiting
+ * and closes those, and one idle for a second or more is looked at again, with a
+ * non-blocking peek, before it is reused. What is left is the race every proxy has
+ * (a backend that closes just as a request goes out), which conn.c's retry covers.
  */
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -14,6 +19,9 @@
 #include "loop.h"
 #include "pool.h"
 #include "upstream.h"
+
+#define PROBE_AFTER_MS 1000     /* idle this long: peek before reuse */
+#define REAP_BATCH 64           /* idle connections looked at per poll(2) */
 
 static int32_t free_head = -1;
 
@@ -124,11 +132,25 @@ up_drop_idle(unsigned be)
 		up_close(idle_list(be)[0], 0);
 }
 
+/* an idle connection the backend has not closed, as far as a look can tell */
+static int
+still_open(const struct up *u)
+{
+	char b;
+
+	if (loop_now - (u->deadline - conf.t_up_idle) < PROBE_AFTER_MS)
+		return 1;       /* the last sweep saw it open */
+	return recv(u->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 struct up *
 up_get(unsigned be, struct conn *c)
 {
-	struct up *u = idle_pop(be);
+	struct up *u;
 
+	while ((u = idle_pop(be)) && !still_open(u))
+		up_close(u, 0);
 	if (!u)
 		return connect_new(be, c);
 	u->state = U_BUSY;
@@ -192,14 +214,34 @@ up_release(struct up *u, int reusable)
 	u->state = U_IDLE;
 	u->c = NULL;
 	u->deadline = loop_now + conf.t_up_idle;
-	loop_want(u->pfd, POLLIN);
+	loop_want(u->pfd, 0);
 	idle_list(u->be)[(*n)++] = u;
 }
 
-void
-up_idle_event(struct up *u)
+/* closes the idle connections of backend be that show any event: EOF, an error, or
+ * bytes nobody asked for; one poll(2) without waiting per REAP_BATCH of them */
+static void
+reap_closed(unsigned be)
 {
-	up_close(u, 0);
+	struct up **l = idle_list(be);
+	struct pollfd p[REAP_BATCH];
+
+	for (unsigned i = 0; i < conf.nidle[be];) {
+		unsigned n = conf.nidle[be] - i, gone = 0;
+		if (n > REAP_BATCH)
+			n = REAP_BATCH;
+		for (unsigned k = 0; k < n; k++)
+			p[k] = (struct pollfd){ .fd = l[i + k]->fd, .events = POLLIN };
+		if (poll(p, n, 0) > 0) {
+			/* backwards: closing one moves those after it down */
+			for (unsigned k = n; k-- > 0;)
+				if (p[k].revents) {
+					up_close(l[i + k], 0);
+					gone++;
+				}
+		}
+		i += n - gone;
+	}
 }
 
 void
@@ -209,5 +251,6 @@ up_sweep(int64_t now)
 		/* the oldest idle connections sit at the bottom of the stack */
 		while (conf.nidle[be] && idle_list(be)[0]->deadline <= now)
 			up_close(idle_list(be)[0], 0);
+		reap_closed(be);
 	}
 }

@@ -28,8 +28,8 @@ struct up {
 void up_init(void);
 
 /*
- * A connection to backend be for client c: the most recent idle one (reused = 1), or a
- * new non-blocking connect (U_CONNECTING). Returns NULL with errno set when no slot is
+ * A connection to backend be for client c: the most recent idle one still open (reused
+ * = 1), or a new non-blocking connect (U_CONNECTING). Returns NULL with errno set when no slot is
  * left (EAGAIN) or the connect failed at once.
  */
 struct up *up_get(unsigned be, struct conn *c);
@@ -50,10 +50,7 @@ void up_release(struct up *u, int reusable);
 /* closes and frees u at once (abort = RST) */
 void up_close(struct up *u, int abort);
 
-/* an event on an idle connection: the backend closed it or sent junk; close it */
-void up_idle_event(struct up *u);
-
-/* closes idle connections kept longer than T_UP_IDLE */
+/* closes idle connections kept longer than T_UP_IDLE, and those the backend closed */
 void up_sweep(int64_t now);
 
 #endif
