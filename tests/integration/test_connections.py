@@ -205,3 +205,38 @@ def test_close_without_lingering_when_client_said_close(px):
     time.sleep(0.2)
     eq(closing_now(), 1, "connections closing after extra bytes (a lingering close)")
     s.close()
+
+
+def test_client_hangup_while_response_awaited_frees_slot(px):
+    # a client awaiting its response head is not polled at first; the sweep then
+    # watches it for a hang-up, so one that gives up is let go well before the backend
+    # answers (here after 1.8 s)
+    s = connect()
+    s.sendall(request("GET", "/api/slow/1800"))
+    time.sleep(0.3)
+    s.close()
+    t0 = time.time()
+    px.wait_access(499, "/api/slow/1800", wait=1.5)
+    dt = time.time() - t0
+    check(dt < 1.0, "hang-up noticed after %.2f s, want within a few sweeps" % dt)
+
+
+def close_waits(port):
+    """Local TCP sockets in CLOSE_WAIT whose peer port is this one."""
+    n = 0
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(name) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "08":
+                    n += 1
+    return n
+
+
+def test_idle_backend_connection_closed_by_backend_is_closed_here(px):
+    # idle backend connections are parked in the poll table; the sweep looks at them
+    # and closes those the backend has closed, so none is left half-closed until
+    # T_UP_IDLE
+    eq(get("/echo/reap", host="a.wild.test").status, 200, "status")
+    time.sleep(HOSTED_IDLE_CLOSE + 0.4)
+    eq(close_waits(19004), 0, "pollux's connections to hosted left in CLOSE_WAIT")
