@@ -110,8 +110,10 @@ fuzz:
 test-boards:
 	@tests/boards
 
-# pollux, nginx and HAProxy side by side on loopback; a table of ratios
+# pollux, nginx and HAProxy side by side on loopback; a table of ratios (pollux's build
+# needs musl-gcc; the run installs nginx, HAProxy and wrk itself)
 bench:
+	@boards/deps.sh build
 	@tests/bench/run
 
 install: $(OUT)
