@@ -85,6 +85,8 @@ struct conn {
 
 /* gives every slot its buffers and builds the free list; before the loop */
 void conn_init(void);
+/* the first slot at or after i ever set up, or conf.nconns: scans skip the others */
+unsigned conn_next_used(unsigned i);
 
 /* a new client socket from a listener; answers 503 and closes when no slot is free */
 void conn_accept(int fd, const union addr *peer, unsigned listener);

@@ -50,9 +50,12 @@ static const char *const state_name[] = { "free", "reading", "proxying", "tunnel
 static void
 count_states(unsigned n[5])
 {
+	unsigned seen = 0;
+
 	memset(n, 0, 5 * sizeof(n[0]));
-	for (unsigned i = 0; i < conf.nconns; i++)
+	for (unsigned i = conn_next_used(0); i < conf.nconns; i = conn_next_used(i + 1), seen++)
 		n[conf.conns[i].state]++;
+	n[C_FREE] += conf.nconns - seen;        /* never set up: free */
 }
 
 static const char *
