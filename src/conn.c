@@ -256,7 +256,7 @@ from_addr(const union addr *a)
 {
 	unsigned n = 0;
 
-	for (unsigned i = conn_next_used(0); i < conf.nconns; i = conn_next_used(i + 1))
+	CONN_EACH(i)
 		n += conf.conns[i].state != C_FREE && util_same_ip(&conf.conns[i].peer, a);
 	return n;
 }
@@ -275,7 +275,7 @@ reclaim(int tls)
 	struct conn *idle = NULL, *slow = NULL, *v;
 	char ip[ADDR_TEXT];
 
-	for (unsigned i = conn_next_used(0); i < conf.nconns; i = conn_next_used(i + 1)) {
+	CONN_EACH(i) {
 		struct conn *c = &conf.conns[i];
 		if (c->state != C_READ_HEAD || (tls && !c->eng) ||
 		    (conf.pfd[c->pfd].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -823,9 +823,9 @@ replaced(struct conn *c)
 	c->cache.x = X_MISS;
 	c->cache.mode = e >= 0 ? CM_FILL : CM_NONE;
 	c->cache.entry = e;
-	for (unsigned i = conn_next_used(0); e >= 0 && i < conf.nconns; i = conn_next_used(i + 1)) {
+	CONN_EACH(i) {
 		struct conn *w = &conf.conns[i];
-		if (w->state == C_PROXY && w->cache.mode == CM_WAIT && w->cache.entry == old &&
+		if (e >= 0 && w->state == C_PROXY && w->cache.mode == CM_WAIT && w->cache.entry == old &&
 		    w->cache.gen == gen) {
 			w->cache.entry = e;
 			w->cache.gen = cache_get(e)->gen;
@@ -920,7 +920,7 @@ wake_waiters(void)
 {
 	while (cache_woke) {
 		cache_woke = 0;
-		for (unsigned i = conn_next_used(0); i < conf.nconns; i = conn_next_used(i + 1)) {
+		CONN_EACH(i) {
 			struct conn *c = &conf.conns[i];
 			if (c->state == C_PROXY && c->cache.mode == CM_WAIT && !still_waits(c))
 				stop_wait(c, 1);
@@ -1818,7 +1818,7 @@ watch_hangup(struct conn *c)
 void
 conn_sweep(int64_t now)
 {
-	for (unsigned i = conn_next_used(0); i < conf.nconns; i = conn_next_used(i + 1)) {
+	CONN_EACH(i) {
 		struct conn *c = &conf.conns[i];
 		if (c->state == C_FREE)
 			continue;
@@ -1842,7 +1842,7 @@ void
 conn_drain(void)
 {
 	conn_draining = 1;
-	for (unsigned i = conn_next_used(0); i < conf.nconns; i = conn_next_used(i + 1)) {
+	CONN_EACH(i) {
 		struct conn *c = &conf.conns[i];
 		if (c->state == C_READ_HEAD && c->in.wr == c->in.fwd && c->out.rd == c->out.fwd &&
 		    !(c->tls && tls_handshaking(c->tls)))
@@ -1855,7 +1855,7 @@ conn_busy(void)
 {
 	unsigned n = 0;
 
-	for (unsigned i = conn_next_used(0); i < conf.nconns; i = conn_next_used(i + 1))
+	CONN_EACH(i)
 		n += conf.conns[i].state != C_FREE;
 	return n;
 }
@@ -1863,7 +1863,7 @@ conn_busy(void)
 void
 conn_shutdown(void)
 {
-	for (unsigned i = conn_next_used(0); i < conf.nconns; i = conn_next_used(i + 1))
+	CONN_EACH(i)
 		if (conf.conns[i].state != C_FREE)
 			conn_close(&conf.conns[i], 0);
 }

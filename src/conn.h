@@ -83,10 +83,13 @@ struct conn {
 	} log;
 };
 
-/* gives every slot its buffers and builds the free list; before the loop */
+/* empties the free lists and sizes request heads; slots are set up on first use */
 void conn_init(void);
 /* the first slot at or after i ever set up, or conf.nconns: scans skip the others */
 unsigned conn_next_used(unsigned i);
+/* every slot ever set up, in table order: the others' pages stay untouched */
+#define CONN_EACH(i) \
+	for (unsigned i = conn_next_used(0); i < conf.nconns; i = conn_next_used(i + 1))
 
 /* a new client socket from a listener; answers 503 and closes when no slot is free */
 void conn_accept(int fd, const union addr *peer, unsigned listener);

@@ -53,8 +53,10 @@ count_states(unsigned n[5])
 	unsigned seen = 0;
 
 	memset(n, 0, 5 * sizeof(n[0]));
-	for (unsigned i = conn_next_used(0); i < conf.nconns; i = conn_next_used(i + 1), seen++)
+	CONN_EACH(i) {
 		n[conf.conns[i].state]++;
+		seen++;
+	}
 	n[C_FREE] += conf.nconns - seen;        /* never set up: free */
 }
 
