@@ -158,6 +158,13 @@ slot_fresh(unsigned *hwm, unsigned end)
 	return c;
 }
 
+int
+conn_room(int tls)
+{
+	return (!tls && (free_plain >= 0 || hwm_plain < conf.nconns)) || free_tls >= 0 ||
+	    hwm_tls < conf.ntls;
+}
+
 static void
 slot_free(struct conn *c)
 {

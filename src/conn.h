@@ -91,6 +91,9 @@ unsigned conn_next_used(unsigned i);
 #define CONN_EACH(i) \
 	for (unsigned i = conn_next_used(0); i < conf.nconns; i = conn_next_used(i + 1))
 
+/* a slot is free for a connection from a listener (TLS or not): no reclaim needed */
+int conn_room(int tls);
+
 /* a new client socket from a listener; answers 503 and closes when no slot is free */
 void conn_accept(int fd, const union addr *peer, unsigned listener);
 

@@ -136,7 +136,9 @@ loop_listen(void)
  * Taking connections until accept(2) says EAGAIN costs a failed call per round, and
  * a steady stream brings about one connection a round: so a listener gets one accept
  * per round, and drains up to ACCEPT_BATCH only once it was ready in ACCEPT_STREAK
- * rounds in a row (a burst, or a queue that is not going down).
+ * rounds in a row (a burst, or a queue that is not going down). With every slot taken
+ * it takes one a round: each new connection then reclaims an older one, and a batch
+ * would reclaim the very connections it just took before they were ever read.
  */
 static void
 accept_some(unsigned li)
@@ -148,7 +150,7 @@ accept_some(unsigned li)
 	streak[li] = last[li] + 1 == rounds ? (uint8_t)(streak[li] + (streak[li] < 255)) : 0;
 	last[li] = rounds;
 	batch = streak[li] >= ACCEPT_STREAK ? ACCEPT_BATCH : 1;
-	for (int n = 0; n < batch; n++) {
+	for (int n = 0; n < batch && (n == 0 || conn_room(conf.listeners[li].tls)); n++) {
 		union addr peer;
 		socklen_t len = sizeof(peer);
 		int fd = accept4(fds[li], &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
