@@ -170,29 +170,12 @@ class Conn:
         return out
 
 
-def _proc_addr(ip, port):
-    return "%s:%04X" % ("".join("%02X" % int(b) for b in reversed(ip.split("."))), port)
-
-
-def _proc_inode(lip, lport, rip, rport):
-    want = (_proc_addr(rip, rport), _proc_addr(lip, lport))
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            parts = line.split()
-            if (parts[1], parts[2]) == want:
-                return parts[9]
-    return None
-
-
 def peer_pid(sock):
     """The pid owning the other end of a TCP connection on this host (IPv4), or None."""
     try:
         lip, lport = sock.getsockname()[:2]
         rip, rport = sock.getpeername()[:2]
-        try:
-            inode = sockdiag.inode_of((rip, rport), (lip, lport))
-        except OSError:
-            inode = _proc_inode(lip, lport, rip, rport)
+        inode = sockdiag.inode_of((rip, rport), (lip, lport))
     except (OSError, ValueError, IndexError, struct.error):
         return None
     if not inode or inode == "0":

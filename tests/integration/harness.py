@@ -52,22 +52,8 @@ def restore_live_certs():
 
 
 def tcp_listening(port, host="127.0.0.1"):
-    """True when a listening socket is bound to host:port (no connection made): asked of
-    the kernel by netlink, or read from /proc/net/tcp where netlink is not there."""
-    try:
-        return sockdiag.listening(port, host)
-    except OSError:
-        pass
-    want = "%s:%04X" % ("".join("%02X" % int(b) for b in reversed(host.split("."))), port)
-    try:
-        with open("/proc/net/tcp") as f:
-            for line in f.readlines()[1:]:
-                parts = line.split()
-                if parts[1] == want and parts[3] == "0A":
-                    return True
-    except OSError:
-        pass
-    return False
+    """True when a listening socket is bound to host:port (no connection made)."""
+    return sockdiag.listening(port, host)
 
 # name -> (address, port); what tests/integration/config.h points at
 BACKENDS = {
@@ -181,7 +167,7 @@ class Proxy:
         if not ready:
             fail("pollux not ready within 5 s (no 'info: listening on 127.0.0.1:18080' "
                  "or the port does not accept)")
-        # the TLS and redirect listeners: seen in /proc/net/tcp, without connecting (a probe
+        # the TLS and redirect listeners: seen by netlink, without connecting (a probe
         # connection to the TLS port would be a handshake failure in pollux's log)
         while not all(tcp_listening(p) for p in (TLS_PORT, REDIRECT_PORT)):
             if self.proc.poll() is not None:
