@@ -85,6 +85,7 @@ static const struct conf_cert certs[] = {
 #define MAX_FIELDS       64      /* header fields per request or response */
 #define IDLE_PER_BACKEND 8       /* idle keep-alive connections kept per backend */
 #define TLS_SLOTS        64      /* of SLOTS, how many can carry TLS at once */
+#define SPLICE_PIPES     32      /* pipes for long plain-HTTP bodies, 2 descriptors each (0: none) */
 #define TLS_SESSIONS     256     /* TLS sessions kept for resumption (100 bytes each) */
 #define TLS_CERT_BYTES   16384   /* bytes for certificates and keys (twice: reload) */
 

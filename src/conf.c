@@ -136,6 +136,12 @@ _Static_assert((unsigned long long)CACHE_BYTES / CACHE_BLOCK < 0x7fffffff,
     "config.h: CACHE_BYTES too large");
 #define NCACHE_ENTRIES (CACHE_BYTES ? CACHE_ENTRIES : 1)
 
+#ifndef SPLICE_PIPES
+#define SPLICE_PIPES 0          /* default: bodies always go through the buffers */
+#endif
+_Static_assert(SPLICE_PIPES >= 0 && SPLICE_PIPES <= 4096, "config.h: SPLICE_PIPES must be 0..4096");
+#define NPIPES (SPLICE_PIPES ? SPLICE_PIPES : 1)
+
 /* poll entries: listeners, client slots, backend slots, one check slot per backend */
 #define NPFD (NELEM(listeners) + SLOTS + UP_SLOTS + NELEM(backends))
 
@@ -158,6 +164,8 @@ static unsigned char session_tab[TLS_SESSIONS ? TLS_SESSIONS * TLS_SESSION_BYTES
 static unsigned char cert_tab[2][TLS_CERT_BYTES ? TLS_CERT_BYTES : 1];
 static unsigned char cache_tab[CACHE_BYTES ? CACHE_BYTES : 1];
 static struct cache_entry cache_ent_tab[NCACHE_ENTRIES];
+static int pipe_fd_tab[NPIPES * 2];
+static uint16_t pipe_stack_tab[NPIPES];
 static int32_t cache_next_tab[CACHE_BYTES ? CACHE_BYTES / CACHE_BLOCK : 1];
 
 const struct conf conf = {
@@ -180,6 +188,7 @@ const struct conf conf = {
 	.tls_mem = &tls_tab[0][0], .session_mem = session_tab,
 	.session_len = sizeof(session_tab), .cert_mem = &cert_tab[0][0],
 	.cert_len = TLS_CERT_BYTES,
+	.pipe_fds = pipe_fd_tab, .pipe_stack = pipe_stack_tab, .npipes = SPLICE_PIPES,
 	.cache_mem = cache_tab, .cache_len = CACHE_BYTES, .cache_ents = cache_ent_tab,
 	.ncache_ents = NCACHE_ENTRIES, .cache_next = cache_next_tab,
 	.cache_max_object = CACHE_MAX_OBJECT, .purge_from = CACHE_PURGE_FROM,

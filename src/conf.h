@@ -104,6 +104,9 @@ struct conf {
 	size_t session_len;
 	unsigned char *cert_mem;    /* tls.c: two generations of cert_len bytes */
 	size_t cert_len;
+	int *pipe_fds;              /* pipes.c: npipes * 2 (read end, write end) */
+	uint16_t *pipe_stack;       /* pipes.c: npipes, the free ones */
+	unsigned npipes;            /* splice pipes; 0: bodies always go through buffers */
 
 	/* the response cache (cache.c); cache_len 0: no cache */
 	unsigned char *cache_mem;   /* the arena: cache_len bytes in CACHE_BLOCK blocks */

@@ -31,6 +31,7 @@
 #include "log.h"
 #include "loop.h"
 #include "path.h"
+#include "pipes.h"
 #include "pool.h"
 #include "route.h"
 #include "stats.h"
@@ -154,6 +155,7 @@ slot_fresh(unsigned *hwm, unsigned end)
 	c->in.cap = c->out.cap = conf.buf_len;
 	c->state = C_FREE;
 	c->fd = -1;
+	c->pipe = -1;
 	c->eng = i < conf.ntls ? tls_slot(i) : NULL;
 	return c;
 }
@@ -451,6 +453,10 @@ conn_close(struct conn *c, int abort)
 {
 	cache_end(c, 0);
 	drop_up(c, 0);
+	if (c->pipe >= 0)
+		pipes_give(c->pipe, c->piped);
+	c->pipe = -1;
+	c->piped = 0;
 	loop_del(c->pfd);
 	if (abort)
 		util_abort_close(c->fd);
@@ -476,7 +482,7 @@ conn_abort(struct conn *c, const char *why)
 static int
 out_flushed(const struct conn *c)
 {
-	return c->out.rd == c->out.fwd && !(c->tls && tls_pending(c->tls));
+	return c->out.rd == c->out.fwd && !c->piped && !(c->tls && tls_pending(c->tls));
 }
 
 /* flush what is queued, send FIN, read and drop until EOF, then close. When the
@@ -1316,12 +1322,34 @@ response_goes_on(const struct conn *c)
 	return c->rsb.mode == HB_LENGTH && !c->rsb.done && !(c->flags & CF_SWALLOW);
 }
 
+/* pipe -> client; spliced bytes are delimited as they leave, so the body is done only
+ * once the pipe is empty, and the pipe goes back then */
+static long
+splice_out(struct conn *c)
+{
+	long n = pipes_out(c->pipe, c->fd, c->piped, c->rsb.left > c->piped);
+
+	if (n <= 0)
+		return n;
+	c->piped -= (uint32_t)n;
+	http_body_skip(&c->rsb, (uint64_t)n);
+	c->resp_bytes += (uint64_t)n;
+	stats.spliced += (uint64_t)n;
+	if (c->rsb.done) {
+		pipes_give(c->pipe, 0);
+		c->pipe = -1;
+	}
+	return n;
+}
+
 static long
 cwrite(struct conn *c, struct buf *b)
 {
 	long n;
 
-	if (!c->tls)
+	if (c->piped)
+		n = splice_out(c);      /* the buffer was empty when the pipe began */
+	else if (!c->tls)
 		n = buf_write(c->fd, b, response_goes_on(c));
 	else if (b->rd == b->fwd)
 		return tls_flush(c->tls, c->fd);
@@ -1472,6 +1500,39 @@ up_read(struct conn *c)
 			return conn_abort(c, "backend reset a close-delimited body");
 		return up_failed(c, strerror(errno), 1, 0);
 	}
+	return IDLE;
+}
+
+/* the rest of a long plain body goes by splice, once the buffer has passed on all it
+ * read: no TLS, no cache, a known length of more than a buffer still to come */
+static int
+piping(struct conn *c)
+{
+	if (c->pipe >= 0)
+		return 1;
+	if (c->tls || c->state != C_PROXY || c->rs != RS_BODY || c->cache.mode != CM_NONE ||
+	    (c->flags & CF_SWALLOW) || c->rsb.mode != HB_LENGTH || c->rsb.done ||
+	    c->rsb.left < conf.buf_len || c->out.rd != c->out.wr)
+		return 0;
+	c->pipe = (int16_t)pipes_take();
+	return c->pipe >= 0;
+}
+
+/* backend -> pipe, only into an empty pipe: at most what the body has left */
+static int
+up_splice(struct conn *c)
+{
+	long n = pipes_in(c->pipe, c->up->fd, c->rsb.left);
+
+	if (n > 0) {
+		c->piped = (uint32_t)n;
+		c->flags |= CF_UMOVED;
+		return MOVED;
+	}
+	if (n == IO_EOF)
+		return up_eof(c);
+	if (n == IO_ERR)
+		return up_failed(c, strerror(errno), 1, 0);
 	return IDLE;
 }
 
@@ -1638,9 +1699,9 @@ step(struct conn *c, short *crev, short *urev)
 		if ((r = on_connect(c)) == GONE)
 			return GONE;
 	}
-	if ((*urev & (POLLIN | POLLHUP | POLLERR)) && up_reads(c)) {
+	if ((*urev & (POLLIN | POLLHUP | POLLERR)) && up_reads(c) && !c->piped) {
 		*urev = 0;
-		if ((s = up_read(c)) == GONE)
+		if ((s = piping(c) ? up_splice(c) : up_read(c)) == GONE)
 			return GONE;
 		r |= s;
 	}
@@ -1662,7 +1723,7 @@ client:
 			return GONE;
 		r |= s;
 	}
-	if ((c->out.rd < c->out.fwd || (c->tls && tls_pending(c->tls))) &&
+	if ((c->out.rd < c->out.fwd || c->piped || (c->tls && tls_pending(c->tls))) &&
 	    !(c->flags & CF_CBLOCK)) {
 		if ((s = client_write(c)) == GONE)
 			return GONE;
@@ -1686,7 +1747,7 @@ waits_for_head(const struct conn *c)
 static int
 client_waits(const struct conn *c)
 {
-	return c->state == C_READ_HEAD || c->state == C_CLOSING || c->out.rd < c->out.fwd ||
+	return c->state == C_READ_HEAD || c->state == C_CLOSING || c->out.rd < c->out.fwd || c->piped ||
 	    (c->state == C_PROXY && c->rq == RQ_BODY && c->in.wr < c->in.cap) ||
 	    c->state == C_TUNNEL;
 }
@@ -1696,7 +1757,7 @@ arm_client(struct conn *c)
 {
 	int rd = client_reads(c) && (c->state == C_CLOSING || c->in.wr < in_limit(c) ||
 	    c->in.rd > 0);
-	int wr = c->out.rd < c->out.fwd;
+	int wr = c->out.rd < c->out.fwd || c->piped;
 	short ev = (short)((rd ? POLLIN : 0) | (wr ? POLLOUT : 0));
 	uint32_t t = conf.t_body;
 
@@ -1722,7 +1783,7 @@ arm_up(struct conn *c)
 
 	if (!u || u->state == U_CONNECTING)
 		return;
-	if (up_reads(c) && (c->out.wr < out_limit(c) || c->out.rd > 0))
+	if (up_reads(c) && !c->piped && (c->out.wr < out_limit(c) || c->out.rd > 0))
 		ev |= POLLIN;
 	if (c->in.rd < c->in.fwd)
 		ev |= POLLOUT;
@@ -1754,7 +1815,7 @@ void
 conn_event(struct conn *c, short revents)
 {
 	if ((revents & (POLLHUP | POLLERR | POLLRDHUP)) && !client_reads(c) &&
-	    c->out.rd == c->out.fwd) {
+	    c->out.rd == c->out.fwd && !c->piped) {
 		if (c->state == C_PROXY && !c->status)
 			c->status = 499;        /* for the log: the client gave up */
 		conn_abort(c, "client connection closed");

@@ -62,6 +62,8 @@ struct conn {
 	struct tls *tls;        /* the TLS engine in use on this connection, or NULL */
 	struct tls *eng;        /* the slot's TLS engine, or NULL for a plain-only slot */
 	uint8_t listener;       /* index in the listener table */
+	int16_t pipe;           /* the splice pipe of the response body, or -1 (pipes.h) */
+	uint32_t piped;         /* response bytes in it, on their way to the client */
 	struct buf in, out;
 	struct http_body rqb, rsb;
 	size_t scan_in, scan_out;       /* head-end search progress */

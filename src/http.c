@@ -738,6 +738,15 @@ http_body_scan(struct http_body *b, const char *p, size_t len)
 	}
 }
 
+void
+http_body_skip(struct http_body *b, uint64_t n)
+{
+	n = n < b->left ? n : b->left;
+	b->left -= n;
+	b->data += n;
+	b->done = b->left == 0;
+}
+
 long
 http_body_next(struct http_body *b, const char *p, size_t len, size_t *doff, size_t *dlen)
 {

@@ -145,6 +145,10 @@ void http_body_init(struct http_body *b, int framing, uint64_t length);
  */
 long http_body_scan(struct http_body *b, const char *p, size_t len);
 
+/* counts n bytes of an HB_LENGTH body that went past unseen (spliced): at most what is
+ * left; b->done is set once none is */
+void http_body_skip(struct http_body *b, uint64_t n);
+
 /*
  * Like http_body_scan, but stops after the first run of body data: returns how many
  * bytes of p[0..len) it took (framing, then at most one data run), and sets

@@ -18,6 +18,7 @@
 #include "guard.h"
 #include "log.h"
 #include "loop.h"
+#include "pipes.h"
 #include "pool.h"
 #include "stats.h"
 #include "tls.h"
@@ -39,7 +40,7 @@ static void
 fd_limit(void)
 {
 	struct rlimit rl;
-	rlim_t need = conf.npfd + 16;
+	rlim_t need = conf.npfd + 2 * conf.npipes + 16;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		log_fatal_errno("getrlimit");
@@ -49,7 +50,7 @@ fd_limit(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 	if (rl.rlim_cur < need)
 		log_fatal("descriptor limit %llu is below the %llu the config needs "
-		    "(SLOTS + UP_SLOTS + listeners + 16)", (unsigned long long)rl.rlim_cur,
+		    "(SLOTS + UP_SLOTS + listeners + 2 x SPLICE_PIPES + 16)", (unsigned long long)rl.rlim_cur,
 		    (unsigned long long)need);
 }
 
@@ -314,6 +315,7 @@ main(int argc, char **argv)
 		printf("pollux: configuration and files OK\n");
 		return EXIT_OK;
 	}
+	pipes_init();
 	/* in the background stderr is gone: an stderr log goes to syslog instead */
 	log_open(background && conf.log_to == LOG_TO_STDERR ? LOG_TO_SYSLOG : conf.log_to,
 	    conf.log_file);

@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "loop.h"
 #include "pool.h"
+#include "pipes.h"
 #include "stats.h"
 
 #define PAGE_BYTES 12288
@@ -130,6 +131,10 @@ metrics(void)
 	put("# TYPE pollux_bytes_total counter\npollux_bytes_total{direction=\"in\"} %llu\n"
 	    "pollux_bytes_total{direction=\"out\"} %llu\n", (unsigned long long)stats.bytes_in,
 	    (unsigned long long)stats.bytes_out);
+	put("# TYPE pollux_spliced_bytes_total counter\npollux_spliced_bytes_total %llu\n"
+	    "# TYPE pollux_pipes gauge\npollux_pipes{state=\"idle\"} %u\n"
+	    "pollux_pipes{state=\"busy\"} %u\n", (unsigned long long)stats.spliced,
+	    pipes_idle(), pipes_count() - pipes_idle());
 	put("# TYPE pollux_tls_handshakes_total counter\n"
 	    "pollux_tls_handshakes_total{result=\"full\"} %llu\n"
 	    "pollux_tls_handshakes_total{result=\"resumed\"} %llu\n"
@@ -157,6 +162,8 @@ summary(void)
 	    (unsigned long long)stats.requests[5]);
 	put("bytes: %llu in, %llu out\n", (unsigned long long)stats.bytes_in,
 	    (unsigned long long)stats.bytes_out);
+	put("splice: %llu of the bytes out; %u of %u pipes busy\n",
+	    (unsigned long long)stats.spliced, pipes_count() - pipes_idle(), pipes_count());
 	put("tls: %llu handshakes (%llu resumed), %llu failed\n",
 	    (unsigned long long)stats.tls_handshakes, (unsigned long long)stats.tls_resumed,
 	    (unsigned long long)stats.tls_failed);

@@ -295,16 +295,17 @@ def send_json(sock, obj, head_only, keep, version, code=200):
                                ("Content-Length", str(len(body)))], body, head_only, keep, version)
 
 
-def send_pattern(sock, n, h=None, chunk_sizes=None):
-    """Sends n pattern bytes starting at phase 0, as raw bytes or as chunks."""
-    pos = 0
+def send_pattern(sock, n, h=None, chunk_sizes=None, start=0):
+    """Sends pattern bytes start..start+n (phase 0 at 0), as raw bytes or as chunks."""
+    pos = start
+    end = start + n
     k = 0
-    while pos < n:
+    while pos < end:
         if chunk_sizes:
-            size = min(chunk_sizes[k % len(chunk_sizes)], n - pos)
+            size = min(chunk_sizes[k % len(chunk_sizes)], end - pos)
             k += 1
         else:
-            size = min(SLICE, n - pos)
+            size = min(SLICE, end - pos)
         phase = pos % 256
         piece = PATTERN[phase:phase + size]
         if h is not None:
@@ -477,8 +478,22 @@ def handle_request(c, st, conn_id, req_no, idle):
             return keep
         send_response(sock, 200, [("Content-Type", "application/octet-stream"),
                                   ("Content-Length", str(n))], b"", True, keep, version)
-        if not head_only:
-            send_pattern(sock, n)
+        if head_only:
+            return keep
+        if "cut" in q:
+            # cut=K: only K of the n bytes, then a close (rst=1: a reset)
+            send_pattern(sock, int(q["cut"]))
+            time.sleep(0.05)
+            if q.get("rst") == "1":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return False
+        if "pause" in q:
+            # pause=MS: half the body, a pause, then the other half (same pattern phase)
+            send_pattern(sock, n // 2)
+            time.sleep(int(q["pause"]) / 1000.0)
+            send_pattern(sock, n - n // 2, start=n // 2)
+            return keep
+        send_pattern(sock, n)
         return keep
 
     if path.endswith("/_log"):

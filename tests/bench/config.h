@@ -42,6 +42,7 @@ static const struct conf_cert certs[] = {
 #define MAX_FIELDS       64      /* header fields per request or response */
 #define IDLE_PER_BACKEND 1100    /* idle backend connections kept (HAProxy keeps every one) */
 #define TLS_SLOTS        128     /* of SLOTS: the HTTPS cases use at most 64 at once */
+#define SPLICE_PIPES     64      /* pipes for long plain-HTTP bodies, 2 descriptors each (0: none) */
 #define TLS_SESSIONS     1024    /* sessions kept for resumption */
 #define TLS_CERT_BYTES   16384   /* bytes for certificates and keys (twice: reload) */
 

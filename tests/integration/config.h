@@ -119,6 +119,7 @@ static const struct conf_cert certs[] = {
 #define RATE_TABLE       256
 #define ALLOW_ROOT       1       /* the suite runs as root in CI */
 #define TLS_SLOTS        16
+#define SPLICE_PIPES     4       /* pipes for long plain-HTTP bodies, 2 descriptors each (0: none) */
 #define CACHE_BYTES      262144
 #define CACHE_ENTRIES    64
 #define CACHE_MAX_OBJECT 65536

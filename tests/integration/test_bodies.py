@@ -1,10 +1,14 @@
 """Message bodies: streaming, framing (length, chunked, close), bodiless responses, 100-continue."""
 import hashlib
+import re
+import socket
+import struct
 import subprocess
 import time
 
-from harness import (GIB, PATTERN, SLICE, Reader, blog, check, connect, curl_env, curl_ok, eq,
-                     expect_closed, expect_open, header_values, pattern_sha, request, timeout)
+from harness import (GIB, PATTERN, SLICE, Reader, blog, check, connect, curl_env,
+                     curl_ok, eq, expect_closed, expect_open, header_values, pattern_sha,
+                     get, request, roundtrip, short, timeout)
 
 RSS_GROWTH_KB = 5 * 1024
 
@@ -276,3 +280,199 @@ def test_expect_100_continue(px):
     eq(j["body_len"], 11, "body length at the backend")
     eq(j["body_sha256"], hashlib.sha256(b"hello world").hexdigest(), "sha256 at the backend")
     eq(header_values(j["headers"], "expect"), [], "Expect at the backend")
+
+
+# ---- splice: long plain bodies go backend -> pipe -> client (SPLICE_PIPES 4 here) ----
+
+STATS_PORT = 18099
+SPLICE_RX = re.compile(rb"^splice: (\d+) of the bytes out; (\d+) of (\d+) pipes busy$", re.M)
+
+
+def splice_stats():
+    """(bytes spliced so far, pipes busy, pipes in the pool) from the stats summary."""
+    r, rd = roundtrip(request("GET", "/"), port=STATS_PORT)
+    rd.sock.close()
+    m = SPLICE_RX.search(r.body)
+    check(m, "no splice line in the stats summary: %s" % short(r.body, 400))
+    return tuple(int(x) for x in m.groups())
+
+
+def wait_pipes_idle(what, wait=2.0):
+    """The stats once no pipe is busy (a cut-off connection gives its pipe back as the
+    close is seen); fails if one stays busy."""
+    end = time.time() + wait
+    while True:
+        st = splice_stats()
+        if st[1] == 0 or time.time() > end:
+            eq(st[1], 0, "pipes busy %s" % what)
+            return st
+        time.sleep(0.05)
+
+
+def test_splice_long_bodies_keep_alive_hash_and_counter(px):
+    """Two long bodies and a short one on one connection: every byte right (sha256), the
+    long ones spliced (the counter grows by all but the first buffer's worth), the short
+    one not, and the pipe given back after each."""
+    spliced0, busy, pipes = wait_pipes_idle("before")
+    eq(pipes, 4, "pipes in the pool (SPLICE_PIPES)")
+    s = connect(timeout=10)
+    rd = Reader(s)
+    for n in (5 * SLICE + 12345, 100000, 777):
+        s.sendall(request("GET", "/api/bytes/%d" % n))
+        r = rd.read_head()
+        eq(r.status, 200, "status of /bytes/%d" % n)
+        got = rd.read_body_hash(r)
+        eq(got, (n, pattern_sha(n)), "length and sha256 of /bytes/%d" % n)
+    spliced1, busy, _ = wait_pipes_idle("after three responses")
+    grew = spliced1 - spliced0
+    least = 5 * SLICE + 12345 + 100000 - 2 * 16384
+    check(least <= grew <= 5 * SLICE + 12345 + 100000,
+          "spliced bytes grew by %d; expected %d..%d (the long bodies less a buffer each)" % (
+              grew, least, 5 * SLICE + 12345 + 100000))
+    expect_open(s, rd, what="keep-alive connection after the spliced bodies")
+    s.close()
+
+
+def test_splice_pipelined_requests_answered_in_order(px):
+    """Three requests sent at once: a long body (spliced), a short one, a long one again;
+    each response whole and in order, the short one never overtaking the pipe's bytes."""
+    s = connect(timeout=10)
+    rd = Reader(s)
+    sizes = (3 * SLICE + 1, 10, SLICE + 99)
+    s.sendall(b"".join(request("GET", "/api/bytes/%d" % n) for n in sizes))
+    for n in sizes:
+        r = rd.read_head()
+        eq(r.status, 200, "status of /bytes/%d" % n)
+        eq(rd.read_body_hash(r), (n, pattern_sha(n)), "length and sha256 of /bytes/%d" % n)
+    wait_pipes_idle("after the pipelined responses")
+    s.close()
+
+
+def test_splice_backend_pause_mid_body(px):
+    """The backend sends half of a long body, waits, sends the rest: the empty pipe waits
+    on the backend socket and the body arrives whole."""
+    n = 2 * SLICE + 5
+    s = connect(timeout=10)
+    rd = Reader(s)
+    s.sendall(request("GET", "/api/bytes/%d?pause=300" % n))
+    r = rd.read_head()
+    eq(rd.read_body_hash(r), (n, pattern_sha(n)), "length and sha256 after the pause")
+    s.sendall(request("GET", "/api/bytes/100"))
+    r = rd.read_response()
+    eq((r.status, r.body), (200, bytes(PATTERN[:100])), "next response on the connection")
+    s.close()
+
+
+def read_to_close(s, rd):
+    """Bytes until the peer closes or resets, after what the reader holds."""
+    got = bytearray(rd.buf)
+    rd.buf.clear()
+    while True:
+        try:
+            d = s.recv(SLICE)
+        except ConnectionResetError:
+            break
+        if not d:
+            break
+        got += d
+    return bytes(got)
+
+
+def test_splice_cut_off_bodies_give_their_pipes_back(px):
+    """Six long bodies the backend cuts off (closed or reset) mid-way, more than the pool
+    has pipes: each client gets a prefix of the right bytes and a broken connection, a
+    log line says why, every pipe comes back emptied (the next long body is spliced and
+    carries none of the dropped bytes)."""
+    n, cut = 4 * SLICE, 300000
+    for i in range(6):
+        s = connect(timeout=10)
+        rd = Reader(s)
+        s.sendall(request("GET", "/api/bytes/%d?cut=%d%s" % (n, cut, "&rst=1" if i % 2 else "")))
+        r = rd.read_head()
+        eq(r.status, 200, "status of the cut-off response")
+        got = read_to_close(s, rd)
+        check(16384 < len(got) <= cut, "cut-off body %d: %d bytes arrived, expected 16385..%d" % (
+            i, len(got), cut))
+        eq(hashlib.sha256(got).hexdigest(), pattern_sha(len(got)),
+           "sha256 of the %d bytes before the cut" % len(got))
+        s.close()
+    spliced0, busy, pipes = wait_pipes_idle("after the cut-off bodies")
+    eq(pipes, 4, "pipes left in the pool (one that cannot be emptied is closed)")
+    check("backend closed in the middle of the body" in px.log(),
+          "no log line for the backend that closed mid-body")
+    m = 3 * SLICE + 3
+    s = connect(timeout=10)
+    rd = Reader(s)
+    s.sendall(request("GET", "/api/bytes/%d" % m))
+    r = rd.read_head()
+    eq(rd.read_body_hash(r), (m, pattern_sha(m)), "length and sha256 of the next long body")
+    check(splice_stats()[0] - spliced0 >= m - 16384, "the next long body was not spliced")
+    s.close()
+
+
+@timeout(120)
+def test_splice_slow_readers_more_than_pipes(px):
+    """Six clients read 24 MiB bodies slowly, two more than the pool has pipes: four
+    bodies hold the four pipes, the other two go through their buffers, a short request
+    on another connection is answered at once meanwhile, and every body arrives whole."""
+    n = 24 * SLICE
+    socks = []
+    for _ in range(6):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        s.settimeout(20)
+        s.connect(("127.0.0.1", 18080))
+        s.sendall(request("GET", "/api/bytes/%d" % n))
+        socks.append((s, Reader(s), hashlib.sha256()))
+    heads = [rd.read_head() for s, rd, h in socks]
+    for (s, rd, h), r in zip(socks, heads):
+        eq(r.status, 200, "status of a slow reader's response")
+        h.update(rd.read_exact(SLICE, "a slow reader's first MiB"))
+    end = time.time() + 3
+    while splice_stats()[1] < 4 and time.time() < end:
+        time.sleep(0.05)
+    eq(splice_stats()[1:], (4, 4), "pipes busy of the pool while six long bodies stall")
+    t0 = time.time()
+    r = get("/api/bytes/50")
+    eq((r.status, r.body), (200, bytes(PATTERN[:50])), "short request beside the slow readers")
+    check(time.time() - t0 < 1.0, "short request took %.2f s" % (time.time() - t0))
+    for s, rd, h in socks:
+        left = n - SLICE
+        while left:
+            d = rd.read_exact(min(left, SLICE), "a slow reader's body")
+            h.update(d)
+            left -= len(d)
+        eq(h.hexdigest(), pattern_sha(n), "sha256 of a slow reader's 24 MiB")
+        s.close()
+    wait_pipes_idle("after the slow readers")
+
+
+def test_splice_client_gone_mid_body_pipe_emptied(px):
+    """Four clients stop reading 24 MiB bodies (their pipes fill), then reset: each pipe
+    goes back with bytes in it, is emptied, and the long bodies after carry none of them."""
+    n = 24 * SLICE
+    socks = []
+    for _ in range(4):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        s.settimeout(10)
+        s.connect(("127.0.0.1", 18080))
+        s.sendall(request("GET", "/api/bytes/%d" % n))
+        socks.append((s, Reader(s)))
+    for s, rd in socks:
+        eq(rd.read_head().status, 200, "status of a stalled reader's response")
+        rd.read_exact(SLICE, "a stalled reader's first MiB")
+    time.sleep(0.5)             # the backend fills the pipes while nobody reads
+    eq(splice_stats()[1], 4, "pipes busy while four long bodies stall")
+    for s, rd in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+    wait_pipes_idle("after the resets")
+    check(px.log().count("client went away") >= 4, "no log line for each client that left")
+    for _ in range(4):
+        m = 2 * SLICE + 17
+        r, rd = roundtrip(request("GET", "/api/bytes/%d" % m), timeout=10)
+        eq((len(r.body), hashlib.sha256(r.body).hexdigest()), (m, pattern_sha(m)),
+           "length and sha256 of a long body after the resets")
+        rd.sock.close()
+    eq(splice_stats()[2], 4, "pipes in the pool after the resets")
