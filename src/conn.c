@@ -155,7 +155,7 @@ slot_fresh(unsigned *hwm, unsigned end)
 	c->in.cap = c->out.cap = conf.buf_len;
 	c->state = C_FREE;
 	c->fd = -1;
-	c->pipe = -1;
+	c->rqp.id = c->rsp.id = -1;
 	c->eng = i < conf.ntls ? tls_slot(i) : NULL;
 	return c;
 }
@@ -405,6 +405,61 @@ log_fields(struct conn *c, const struct http_msg *m)
 	c->log.version = m->version;
 }
 
+/* ---- splice ----------------------------------------------------------------------- */
+
+/* gives a body's pipe back, dropping what it still holds */
+static void
+pipe_drop(struct conn_pipe *p)
+{
+	if (p->id >= 0)
+		pipes_give(p->id, p->queued);
+	p->id = -1;
+	p->queued = 0;
+}
+
+/* the rest of a long plain body goes by splice once the buffer b has passed on all it
+ * read: no TLS, no cache, a known length of more than a buffer still to come. Takes
+ * the pipe then; 1 while the body has one. */
+static int
+pipe_begin(struct conn *c, struct conn_pipe *p, const struct http_body *hb,
+    const struct buf *b)
+{
+	if (p->id >= 0)
+		return 1;
+	if (c->tls || c->state != C_PROXY || c->cache.mode != CM_NONE || hb->mode != HB_LENGTH ||
+	    hb->done || hb->left < conf.buf_len || b->rd != b->wr)
+		return 0;
+	p->id = (int16_t)pipes_take();
+	return p->id >= 0;
+}
+
+/* socket -> the body's pipe, only into an empty one: at most what the body has left */
+static long
+pipe_fill(struct conn_pipe *p, int fd, const struct http_body *hb)
+{
+	long n = pipes_in(p->id, fd, hb->left);
+
+	if (n > 0)
+		p->queued = (uint32_t)n;
+	return n;
+}
+
+/* the body's pipe -> socket. Spliced bytes are delimited as they leave, so the body is
+ * done only once its pipe is empty, and the pipe goes back then. */
+static long
+pipe_flush(struct conn_pipe *p, int fd, struct http_body *hb)
+{
+	long n = pipes_out(p->id, fd, p->queued, hb->left > p->queued);
+
+	if (n <= 0)
+		return n;
+	p->queued -= (uint32_t)n;
+	http_body_skip(hb, (uint64_t)n);
+	if (hb->done)
+		pipe_drop(p);
+	return n;
+}
+
 /* ---- endings ---------------------------------------------------------------------- */
 
 static void
@@ -453,10 +508,8 @@ conn_close(struct conn *c, int abort)
 {
 	cache_end(c, 0);
 	drop_up(c, 0);
-	if (c->pipe >= 0)
-		pipes_give(c->pipe, c->piped);
-	c->pipe = -1;
-	c->piped = 0;
+	pipe_drop(&c->rqp);
+	pipe_drop(&c->rsp);
 	loop_del(c->pfd);
 	if (abort)
 		util_abort_close(c->fd);
@@ -482,7 +535,7 @@ conn_abort(struct conn *c, const char *why)
 static int
 out_flushed(const struct conn *c)
 {
-	return c->out.rd == c->out.fwd && !c->piped && !(c->tls && tls_pending(c->tls));
+	return c->out.rd == c->out.fwd && !c->rsp.queued && !(c->tls && tls_pending(c->tls));
 }
 
 /* flush what is queued, send FIN, read and drop until EOF, then close. When the
@@ -496,6 +549,7 @@ closing(struct conn *c)
 	    c->in.wr == c->in.fwd && !c->tls)
 		c->flags |= CF_NO_LINGER;
 	drop_up(c, 0);
+	pipe_drop(&c->rqp);             /* what the backend did not take of the body */
 	c->state = C_CLOSING;
 	c->in.rd = c->in.fwd = c->in.wr = 0;
 	c->flags &= (uint32_t)~CF_REPLAY;
@@ -1322,34 +1376,17 @@ response_goes_on(const struct conn *c)
 	return c->rsb.mode == HB_LENGTH && !c->rsb.done && !(c->flags & CF_SWALLOW);
 }
 
-/* pipe -> client; spliced bytes are delimited as they leave, so the body is done only
- * once the pipe is empty, and the pipe goes back then */
-static long
-splice_out(struct conn *c)
-{
-	long n = pipes_out(c->pipe, c->fd, c->piped, c->rsb.left > c->piped);
-
-	if (n <= 0)
-		return n;
-	c->piped -= (uint32_t)n;
-	http_body_skip(&c->rsb, (uint64_t)n);
-	c->resp_bytes += (uint64_t)n;
-	stats.spliced += (uint64_t)n;
-	if (c->rsb.done) {
-		pipes_give(c->pipe, 0);
-		c->pipe = -1;
-	}
-	return n;
-}
-
 static long
 cwrite(struct conn *c, struct buf *b)
 {
 	long n;
 
-	if (c->piped)
-		n = splice_out(c);      /* the buffer was empty when the pipe began */
-	else if (!c->tls)
+	if (c->rsp.queued) {            /* the buffer was empty when the pipe began */
+		if ((n = pipe_flush(&c->rsp, c->fd, &c->rsb)) > 0) {
+			c->resp_bytes += (uint64_t)n;
+			stats.spliced_out += (uint64_t)n;
+		}
+	} else if (!c->tls)
 		n = buf_write(c->fd, b, response_goes_on(c));
 	else if (b->rd == b->fwd)
 		return tls_flush(c->tls, c->fd);
@@ -1397,6 +1434,37 @@ client_read(struct conn *c)
 	if (n == IO_ERR)
 		return c->state == C_READ_HEAD && c->in.wr == c->in.fwd ? conn_close(c, 0) :
 		    conn_abort(c, "client connection reset");
+	return IDLE;
+}
+
+/* the request body goes by splice, once the backend is connected. Its bytes then pass
+ * without a copy kept, so the request can no longer be replayed on a retry (one with
+ * more than a buffer of body left could not have been anyway). */
+static int
+rq_piping(struct conn *c)
+{
+	if (c->rq != RQ_BODY || (c->flags & CF_UPGRADE) || !c->up || c->up->state != U_BUSY ||
+	    !pipe_begin(c, &c->rqp, &c->rqb, &c->in))
+		return 0;
+	c->flags &= (uint32_t)~CF_REPLAY;
+	return 1;
+}
+
+/* client -> the request body's pipe */
+static int
+client_splice(struct conn *c)
+{
+	long n = pipe_fill(&c->rqp, c->fd, &c->rqb);
+
+	if (n > 0) {
+		stats.bytes_in += (uint64_t)n;
+		c->flags |= CF_CMOVED;
+		return MOVED;
+	}
+	if (n == IO_EOF)
+		return client_eof(c);
+	if (n == IO_ERR)
+		return conn_abort(c, "client connection reset");
 	return IDLE;
 }
 
@@ -1503,29 +1571,21 @@ up_read(struct conn *c)
 	return IDLE;
 }
 
-/* the rest of a long plain body goes by splice, once the buffer has passed on all it
- * read: no TLS, no cache, a known length of more than a buffer still to come */
+/* the response body goes by splice (not one the cache takes after a 304) */
 static int
-piping(struct conn *c)
+rs_piping(struct conn *c)
 {
-	if (c->pipe >= 0)
-		return 1;
-	if (c->tls || c->state != C_PROXY || c->rs != RS_BODY || c->cache.mode != CM_NONE ||
-	    (c->flags & CF_SWALLOW) || c->rsb.mode != HB_LENGTH || c->rsb.done ||
-	    c->rsb.left < conf.buf_len || c->out.rd != c->out.wr)
-		return 0;
-	c->pipe = (int16_t)pipes_take();
-	return c->pipe >= 0;
+	return c->rs == RS_BODY && !(c->flags & CF_SWALLOW) &&
+	    pipe_begin(c, &c->rsp, &c->rsb, &c->out);
 }
 
-/* backend -> pipe, only into an empty pipe: at most what the body has left */
+/* backend -> the response body's pipe */
 static int
 up_splice(struct conn *c)
 {
-	long n = pipes_in(c->pipe, c->up->fd, c->rsb.left);
+	long n = pipe_fill(&c->rsp, c->up->fd, &c->rsb);
 
 	if (n > 0) {
-		c->piped = (uint32_t)n;
 		c->flags |= CF_UMOVED;
 		return MOVED;
 	}
@@ -1539,9 +1599,14 @@ up_splice(struct conn *c)
 static int
 up_write(struct conn *c)
 {
-	long n = buf_write(c->up->fd, &c->in, c->state == C_PROXY && c->rq == RQ_BODY &&
-	    c->rqb.mode == HB_LENGTH && !c->rqb.done);
+	long n;
 
+	if (c->rqp.queued) {            /* the buffer was empty when the pipe began */
+		if ((n = pipe_flush(&c->rqp, c->up->fd, &c->rqb)) > 0)
+			stats.spliced_in += (uint64_t)n;
+	} else
+		n = buf_write(c->up->fd, &c->in, c->state == C_PROXY && c->rq == RQ_BODY &&
+		    c->rqb.mode == HB_LENGTH && !c->rqb.done);
 	if (n > 0) {
 		c->flags |= CF_UMOVED;
 		return MOVED;
@@ -1699,9 +1764,9 @@ step(struct conn *c, short *crev, short *urev)
 		if ((r = on_connect(c)) == GONE)
 			return GONE;
 	}
-	if ((*urev & (POLLIN | POLLHUP | POLLERR)) && up_reads(c) && !c->piped) {
+	if ((*urev & (POLLIN | POLLHUP | POLLERR)) && up_reads(c) && !c->rsp.queued) {
 		*urev = 0;
-		if ((s = piping(c) ? up_splice(c) : up_read(c)) == GONE)
+		if ((s = rs_piping(c) ? up_splice(c) : up_read(c)) == GONE)
 			return GONE;
 		r |= s;
 	}
@@ -1709,21 +1774,22 @@ client:
 	if (c->tls && (*crev & POLLOUT) && tls_flush(c->tls, c->fd) == IO_ERR)
 		return conn_abort(c, "client went away");
 	if (((*crev & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_ready(c->tls))) &&
-	    client_reads(c)) {
+	    client_reads(c) && !c->rqp.queued) {
 		*crev = 0;
-		if ((s = client_read(c)) == GONE)
+		if ((s = rq_piping(c) ? client_splice(c) : client_read(c)) == GONE)
 			return GONE;
 		r |= s;
 	}
 	if ((s = process(c)) == GONE)
 		return GONE;
 	r |= s;
-	if (c->up && c->up->state == U_BUSY && c->in.rd < c->in.fwd && !(c->flags & CF_UBLOCK)) {
+	if (c->up && c->up->state == U_BUSY && (c->in.rd < c->in.fwd || c->rqp.queued) &&
+	    !(c->flags & CF_UBLOCK)) {
 		if ((s = up_write(c)) == GONE)
 			return GONE;
 		r |= s;
 	}
-	if ((c->out.rd < c->out.fwd || c->piped || (c->tls && tls_pending(c->tls))) &&
+	if ((c->out.rd < c->out.fwd || c->rsp.queued || (c->tls && tls_pending(c->tls))) &&
 	    !(c->flags & CF_CBLOCK)) {
 		if ((s = client_write(c)) == GONE)
 			return GONE;
@@ -1747,17 +1813,17 @@ waits_for_head(const struct conn *c)
 static int
 client_waits(const struct conn *c)
 {
-	return c->state == C_READ_HEAD || c->state == C_CLOSING || c->out.rd < c->out.fwd || c->piped ||
-	    (c->state == C_PROXY && c->rq == RQ_BODY && c->in.wr < c->in.cap) ||
+	return c->state == C_READ_HEAD || c->state == C_CLOSING || c->out.rd < c->out.fwd || c->rsp.queued ||
+	    (c->state == C_PROXY && c->rq == RQ_BODY && c->in.wr < c->in.cap && !c->rqp.queued) ||
 	    c->state == C_TUNNEL;
 }
 
 static void
 arm_client(struct conn *c)
 {
-	int rd = client_reads(c) && (c->state == C_CLOSING || c->in.wr < in_limit(c) ||
-	    c->in.rd > 0);
-	int wr = c->out.rd < c->out.fwd || c->piped;
+	int rd = client_reads(c) && !c->rqp.queued && (c->state == C_CLOSING ||
+	    c->in.wr < in_limit(c) || c->in.rd > 0);
+	int wr = c->out.rd < c->out.fwd || c->rsp.queued;
 	short ev = (short)((rd ? POLLIN : 0) | (wr ? POLLOUT : 0));
 	uint32_t t = conf.t_body;
 
@@ -1783,9 +1849,9 @@ arm_up(struct conn *c)
 
 	if (!u || u->state == U_CONNECTING)
 		return;
-	if (up_reads(c) && !c->piped && (c->out.wr < out_limit(c) || c->out.rd > 0))
+	if (up_reads(c) && !c->rsp.queued && (c->out.wr < out_limit(c) || c->out.rd > 0))
 		ev |= POLLIN;
-	if (c->in.rd < c->in.fwd)
+	if (c->in.rd < c->in.fwd || c->rqp.queued)
 		ev |= POLLOUT;
 	loop_want(u->pfd, ev);
 	if (c->state == C_TUNNEL)
@@ -1815,7 +1881,7 @@ void
 conn_event(struct conn *c, short revents)
 {
 	if ((revents & (POLLHUP | POLLERR | POLLRDHUP)) && !client_reads(c) &&
-	    c->out.rd == c->out.fwd && !c->piped) {
+	    c->out.rd == c->out.fwd && !c->rsp.queued) {
 		if (c->state == C_PROXY && !c->status)
 			c->status = 499;        /* for the log: the client gave up */
 		conn_abort(c, "client connection closed");

@@ -22,6 +22,12 @@ struct buf {
 	uint32_t rd, fwd, wr, cap;
 };
 
+/* the pipe a long plain body borrows to go socket to socket by splice (pipes.h) */
+struct conn_pipe {
+	int16_t id;             /* index in the pool, or -1 */
+	uint32_t queued;        /* bytes in it, on their way out */
+};
+
 /* the story of a client connection */
 enum conn_state {
 	C_FREE,         /* in the free list */
@@ -62,10 +68,9 @@ struct conn {
 	struct tls *tls;        /* the TLS engine in use on this connection, or NULL */
 	struct tls *eng;        /* the slot's TLS engine, or NULL for a plain-only slot */
 	uint8_t listener;       /* index in the listener table */
-	int16_t pipe;           /* the splice pipe of the response body, or -1 (pipes.h) */
-	uint32_t piped;         /* response bytes in it, on their way to the client */
 	struct buf in, out;
 	struct http_body rqb, rsb;
+	struct conn_pipe rqp, rsp;      /* the request body's pipe, the response body's */
 	size_t scan_in, scan_out;       /* head-end search progress */
 	uint32_t req_start;     /* in: where the forwarded request starts (for a retry) */
 	uint32_t req_head_len;  /* its rewritten head's length */

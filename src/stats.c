@@ -131,10 +131,12 @@ metrics(void)
 	put("# TYPE pollux_bytes_total counter\npollux_bytes_total{direction=\"in\"} %llu\n"
 	    "pollux_bytes_total{direction=\"out\"} %llu\n", (unsigned long long)stats.bytes_in,
 	    (unsigned long long)stats.bytes_out);
-	put("# TYPE pollux_spliced_bytes_total counter\npollux_spliced_bytes_total %llu\n"
+	put("# TYPE pollux_spliced_bytes_total counter\n"
+	    "pollux_spliced_bytes_total{direction=\"in\"} %llu\n"
+	    "pollux_spliced_bytes_total{direction=\"out\"} %llu\n"
 	    "# TYPE pollux_pipes gauge\npollux_pipes{state=\"idle\"} %u\n"
-	    "pollux_pipes{state=\"busy\"} %u\n", (unsigned long long)stats.spliced,
-	    pipes_idle(), pipes_count() - pipes_idle());
+	    "pollux_pipes{state=\"busy\"} %u\n", (unsigned long long)stats.spliced_in,
+	    (unsigned long long)stats.spliced_out, pipes_idle(), pipes_count() - pipes_idle());
 	put("# TYPE pollux_tls_handshakes_total counter\n"
 	    "pollux_tls_handshakes_total{result=\"full\"} %llu\n"
 	    "pollux_tls_handshakes_total{result=\"resumed\"} %llu\n"
@@ -162,8 +164,9 @@ summary(void)
 	    (unsigned long long)stats.requests[5]);
 	put("bytes: %llu in, %llu out\n", (unsigned long long)stats.bytes_in,
 	    (unsigned long long)stats.bytes_out);
-	put("splice: %llu of the bytes out; %u of %u pipes busy\n",
-	    (unsigned long long)stats.spliced, pipes_count() - pipes_idle(), pipes_count());
+	put("splice: %llu of the bytes in, %llu of those out; %u of %u pipes busy\n",
+	    (unsigned long long)stats.spliced_in, (unsigned long long)stats.spliced_out,
+	    pipes_count() - pipes_idle(), pipes_count());
 	put("tls: %llu handshakes (%llu resumed), %llu failed\n",
 	    (unsigned long long)stats.tls_handshakes, (unsigned long long)stats.tls_resumed,
 	    (unsigned long long)stats.tls_failed);

@@ -15,7 +15,7 @@ struct stats {
 	uint64_t reclaimed;             /* slots taken back from idle or slow clients */
 	uint64_t requests[6];           /* by status class: [1] 1xx ... [5] 5xx, [0] other */
 	uint64_t bytes_in, bytes_out;   /* client side, after TLS */
-	uint64_t spliced;               /* of bytes_out, those that went by splice */
+	uint64_t spliced_in, spliced_out;       /* of those, the bytes that went by splice */
 	uint64_t tls_handshakes;        /* completed */
 	uint64_t tls_resumed;           /* of those, by session ID */
 	uint64_t tls_failed;            /* failed or timed out */

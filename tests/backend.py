@@ -414,6 +414,12 @@ def handle_request(c, st, conn_id, req_no, idle):
         with st.lock:
             st.requests += 1
             st.log.append(entry)
+    if path.endswith("/upload") and "take" in q:
+        # take=K: read K bytes of the body, then close unanswered (stopped reading)
+        c.read_exact_into_hash(int(q["take"]), hashlib.sha256())
+        if entry is not None:
+            entry["dropped"] = True
+        return False
     try:
         body_len, body_sha, trailers = read_body(c, headers)
     except BadRequest as e:

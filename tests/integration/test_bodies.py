@@ -285,24 +285,27 @@ def test_expect_100_continue(px):
 # ---- splice: long plain bodies go backend -> pipe -> client (SPLICE_PIPES 4 here) ----
 
 STATS_PORT = 18099
-SPLICE_RX = re.compile(rb"^splice: (\d+) of the bytes out; (\d+) of (\d+) pipes busy$", re.M)
+SPLICE_RX = re.compile(rb"^splice: (\d+) of the bytes in, (\d+) of those out; (\d+) of (\d+) "
+                       rb"pipes busy$", re.M)
 
 
-def splice_stats():
-    """(bytes spliced so far, pipes busy, pipes in the pool) from the stats summary."""
+def splice_stats(direction="out"):
+    """(bytes spliced so far toward the client, or with direction "in" toward the
+    backend; pipes busy; pipes in the pool) from the stats summary."""
     r, rd = roundtrip(request("GET", "/"), port=STATS_PORT)
     rd.sock.close()
     m = SPLICE_RX.search(r.body)
     check(m, "no splice line in the stats summary: %s" % short(r.body, 400))
-    return tuple(int(x) for x in m.groups())
+    g = [int(x) for x in m.groups()]
+    return (g[0] if direction == "in" else g[1], g[2], g[3])
 
 
-def wait_pipes_idle(what, wait=2.0):
-    """The stats once no pipe is busy (a cut-off connection gives its pipe back as the
-    close is seen); fails if one stays busy."""
+def wait_pipes_idle(what, wait=2.0, direction="out"):
+    """splice_stats once no pipe is busy (a cut-off connection gives its pipe back as
+    the close is seen); fails if one stays busy."""
     end = time.time() + wait
     while True:
-        st = splice_stats()
+        st = splice_stats(direction)
         if st[1] == 0 or time.time() > end:
             eq(st[1], 0, "pipes busy %s" % what)
             return st
@@ -476,3 +479,66 @@ def test_splice_client_gone_mid_body_pipe_emptied(px):
            "length and sha256 of a long body after the resets")
         rd.sock.close()
     eq(splice_stats()[2], 4, "pipes in the pool after the resets")
+
+
+def upload(s, rd, n, target="/api/upload"):
+    """POSTs n pattern bytes with a Content-Length; returns the backend's JSON answer."""
+    s.sendall(request("POST", target, content_length=n))
+    send_pattern(s, n)
+    r = rd.read_response()
+    eq(r.status, 200, "status of a %d-byte upload" % n)
+    return r.json()
+
+
+def test_splice_long_uploads_keep_alive_hash_and_counter(px):
+    """A long upload, a short one, a long one again on one connection: the backend gets
+    every byte (sha256), the long bodies go client -> pipe -> backend (the counter grows
+    by all but a buffer's worth each), the short one through the buffer."""
+    spliced0 = wait_pipes_idle("before", direction="in")[0]
+    s = connect(timeout=10)
+    rd = Reader(s)
+    sizes = (5 * SLICE + 3, 1000, 2 * SLICE)
+    for n in sizes:
+        j = upload(s, rd, n)
+        eq((j["body_len"], j["body_sha256"]), (n, pattern_sha(n)),
+           "length and sha256 of a %d-byte upload at the backend" % n)
+    grew = wait_pipes_idle("after three uploads", direction="in")[0] - spliced0
+    long_bytes = sizes[0] + sizes[2]
+    check(long_bytes - 2 * 16384 <= grew <= long_bytes,
+          "bytes spliced toward the backend grew by %d; expected %d..%d" % (
+              grew, long_bytes - 2 * 16384, long_bytes))
+    expect_open(s, rd, what="keep-alive connection after the spliced uploads")
+    s.close()
+
+
+@timeout(60)
+def test_splice_backend_stops_reading_upload_pipe_emptied(px):
+    """Two long uploads whose backend reads 100 kB and closes unanswered while the pipe
+    holds more: each client gets a 502 (or its connection cut), a log line says why, the
+    pipes come back emptied: the uploads after reach the backend with none of the old
+    bytes (sha256). The backend is left out for T_DOWN (1 s) after each failure."""
+    n = 24 * SLICE
+    for _ in range(2):
+        s = connect(timeout=10)
+        s.sendall(request("POST", "/api/upload?take=100000", content_length=n))
+        try:
+            send_pattern(s, n)
+            r = Reader(s).read_response()
+            eq(r.status, 502, "status when the backend stopped reading the upload")
+        except (BrokenPipeError, ConnectionResetError):
+            pass                # cut off while sending: as good an answer
+        s.close()
+        time.sleep(1.1)         # the backend is back in the pool
+    wait_pipes_idle("after the backends stopped reading")
+    log = px.log()
+    check("backend closed before responding" in log or "Broken pipe" in log or
+          "Connection reset" in log, "no log line for the backend that stopped reading")
+    s = connect(timeout=10)
+    rd = Reader(s)
+    for _ in range(4):
+        m = 2 * SLICE + 17
+        j = upload(s, rd, m)
+        eq((j["body_len"], j["body_sha256"]), (m, pattern_sha(m)),
+           "length and sha256 at the backend of an upload after the failures")
+    s.close()
+    eq(splice_stats()[2], 4, "pipes in the pool after the failures")

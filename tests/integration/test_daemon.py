@@ -537,7 +537,8 @@ SUMMARY_RX = {
                               r"refused, (\d+) reclaimed$"),
     "requests": re.compile(r"^requests: 1xx (\d+), 2xx (\d+), 3xx (\d+), 4xx (\d+), 5xx (\d+)$"),
     "bytes": re.compile(r"^bytes: (\d+) in, (\d+) out$"),
-    "splice": re.compile(r"^splice: (\d+) of the bytes out; (\d+) of (\d+) pipes busy$"),
+    "splice": re.compile(r"^splice: (\d+) of the bytes in, (\d+) of those out; (\d+) of (\d+) "
+                         r"pipes busy$"),
     "tls": re.compile(r"^tls: (\d+) handshakes \((\d+) resumed\), (\d+) failed$"),
     "cache": re.compile(r"^cache: (\d+) hits, (\d+) misses, (\d+) revalidated, (\d+) "
                         r"bypassed; (\d+) entries, (\d+) of (\d+) bytes$"),
@@ -567,8 +568,9 @@ def parse_summary(lines):
             fail("unrecognised summary line %r" % ln)
     for kind in ("up", "connections", "requests", "bytes", "splice", "tls", "cache"):
         check(kind in d, "no %s line in the summary %r" % (kind, lines))
-    check(d["splice"][0] <= d["bytes"][1], "more bytes spliced than sent: %r" % (lines,))
-    check(d["splice"][1] <= d["splice"][2], "more pipes busy than made: %r" % (lines,))
+    check(d["splice"][0] <= d["bytes"][0] and d["splice"][1] <= d["bytes"][1],
+          "more bytes spliced than passed: %r" % (lines,))
+    check(d["splice"][2] <= d["splice"][3], "more pipes busy than made: %r" % (lines,))
     check(d["cache"][5] <= d["cache"][6], "cache bytes in use over the arena: %r" % (d["cache"],))
     eq(sorted(d["backends"]), sorted(be_name(b) for b in CONF["backends"]),
        "backends in the summary")
