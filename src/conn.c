@@ -1813,9 +1813,9 @@ waits_for_head(const struct conn *c)
 static int
 client_waits(const struct conn *c)
 {
-	return c->state == C_READ_HEAD || c->state == C_CLOSING || c->out.rd < c->out.fwd || c->rsp.queued ||
-	    (c->state == C_PROXY && c->rq == RQ_BODY && c->in.wr < c->in.cap && !c->rqp.queued) ||
-	    c->state == C_TUNNEL;
+	return c->state == C_READ_HEAD || c->state == C_CLOSING || c->out.rd < c->out.fwd ||
+	    c->rsp.queued || c->state == C_TUNNEL || (c->state == C_PROXY && c->rq == RQ_BODY &&
+	    c->in.wr < c->in.cap && !c->rqp.queued);
 }
 
 static void

@@ -179,6 +179,7 @@ print_memory(void)
 	size_t tls = conf.ntls * (size_t)TLS_SLOT_BYTES + conf.session_len + 2 * conf.cert_len;
 	size_t ups = conf.nups * sizeof(struct up);
 	size_t polls = conf.npfd * (sizeof(struct pollfd) + sizeof(struct loop_own));
+	size_t pipes = conf.npipes * (2 * sizeof(int) + sizeof(uint16_t));
 	size_t cache = conf.cache_len ? conf.cache_len + conf.ncache_ents *
 	    sizeof(struct cache_entry) + conf.cache_len / CACHE_BLOCK * sizeof(int32_t) : 0;
 
@@ -191,7 +192,9 @@ print_memory(void)
 	printf("  poll table    %10zu  (%u entries)\n", polls, conf.npfd);
 	printf("  cache         %10zu  (arena %zu, %u entries x %zu, block links)\n", cache,
 	    conf.cache_len, conf.cache_len ? conf.ncache_ents : 0, sizeof(struct cache_entry));
-	printf("  total         %10zu  plus small tables\n", conns + tls + ups + polls + cache);
+	printf("  splice pipes  %10zu  (%u pipes, 2 descriptors each)\n", pipes, conf.npipes);
+	printf("  total         %10zu  plus small tables\n", conns + tls + ups + polls + cache +
+	    pipes);
 }
 
 static void
