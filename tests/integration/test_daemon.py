@@ -839,7 +839,7 @@ def parse_version(text):
             got["pools"][-1][3].append((m.group(1), int(m.group(2)) if m.group(2) else None,
                                         int(m.group(3)), bool(m.group(4))))
         elif section == "memory":
-            m = re.match(r"^  (client slots|TLS|backend slots|poll table|cache|total)\s+(\d+)\s+"
+            m = re.match(r"^  (client slots|TLS|backend slots|poll table|cache|splice pipes|total)\s+(\d+)\s+"
                          r"(.*)$", ln)
             check(m, "-V memory line %r" % ln)
             check(m.group(1) not in got["memory"], "-V: two %r memory lines" % m.group(1))
@@ -863,7 +863,7 @@ def test_daemon_version_matches_build(px):
        "-V pools (name, policy, checks), in order")
     mem = v["memory"]
     eq(sorted(mem), sorted(["client slots", "TLS", "backend slots", "poll table", "cache",
-                            "total"]),
+                            "splice pipes", "total"]),
        "-V memory lines")
 
     def product(part):
@@ -899,8 +899,13 @@ def test_daemon_version_matches_build(px):
     eq(nent, int(DEF["CACHE_ENTRIES"]), "-V cache entries (CACHE_ENTRIES)")
     eq(mem["cache"][0], arena + nent * per + arena // 1024 * 4,
        "-V cache: arena + entries x size + one 4-byte link per 1 KiB block")
+    m = re.match(r"^\((\d+) pipes, 2 descriptors each\)$", mem["splice pipes"][1])
+    check(m, "-V splice pipes: %r" % (mem["splice pipes"],))
+    eq(int(m.group(1)), int(DEF["SPLICE_PIPES"]), "-V splice pipes (SPLICE_PIPES)")
+    eq(mem["splice pipes"][0], int(m.group(1)) * 10,
+       "-V splice pipes: two 4-byte descriptors and a 2-byte free-stack entry each")
     parts = sum(mem[k][0] for k in ("client slots", "TLS", "backend slots", "poll table",
-                                    "cache"))
+                                    "cache", "splice pipes"))
     eq(mem["total"][0], parts, "-V memory total vs the sum of its parts")
     check(px.alive(), "-V disturbed the running pollux")
     # last, so that everything above is known to hold when only this differs
