@@ -413,6 +413,16 @@ def test_splice_cut_off_bodies_give_their_pipes_back(px):
     s.close()
 
 
+def slow_download(n, wait):
+    """A client with an 8 KiB receive buffer that asks for n pattern bytes: (socket, reader)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    s.settimeout(wait)
+    s.connect(("127.0.0.1", 18080))
+    s.sendall(request("GET", "/api/bytes/%d" % n))
+    return s, Reader(s)
+
+
 @timeout(120)
 def test_splice_slow_readers_more_than_pipes(px):
     """Six clients read 24 MiB bodies slowly, two more than the pool has pipes: four
@@ -421,12 +431,7 @@ def test_splice_slow_readers_more_than_pipes(px):
     n = 24 * SLICE
     socks = []
     for _ in range(6):
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
-        s.settimeout(20)
-        s.connect(("127.0.0.1", 18080))
-        s.sendall(request("GET", "/api/bytes/%d" % n))
-        socks.append((s, Reader(s), hashlib.sha256()))
+        socks.append(slow_download(n, 20) + (hashlib.sha256(),))
     heads = [rd.read_head() for s, rd, h in socks]
     for (s, rd, h), r in zip(socks, heads):
         eq(r.status, 200, "status of a slow reader's response")
@@ -456,12 +461,7 @@ def test_splice_client_gone_mid_body_pipe_emptied(px):
     n = 24 * SLICE
     socks = []
     for _ in range(4):
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
-        s.settimeout(10)
-        s.connect(("127.0.0.1", 18080))
-        s.sendall(request("GET", "/api/bytes/%d" % n))
-        socks.append((s, Reader(s)))
+        socks.append(slow_download(n, 10))
     for s, rd in socks:
         eq(rd.read_head().status, 200, "status of a stalled reader's response")
         rd.read_exact(SLICE, "a stalled reader's first MiB")
