@@ -312,6 +312,13 @@ def wait_pipes_idle(what, wait=2.0, direction="out"):
         time.sleep(0.05)
 
 
+def get_hashed(s, rd, target):
+    """GET target on the connection: the response head and (length, sha256) of its body."""
+    s.sendall(request("GET", target))
+    r = rd.read_head()
+    return r, rd.read_body_hash(r)
+
+
 def test_splice_long_bodies_keep_alive_hash_and_counter(px):
     """Two long bodies and a short one on one connection: every byte right (sha256), the
     long ones spliced (the counter grows by all but the first buffer's worth), the short
@@ -321,10 +328,8 @@ def test_splice_long_bodies_keep_alive_hash_and_counter(px):
     s = connect(timeout=10)
     rd = Reader(s)
     for n in (5 * SLICE + 12345, 100000, 777):
-        s.sendall(request("GET", "/api/bytes/%d" % n))
-        r = rd.read_head()
+        r, got = get_hashed(s, rd, "/api/bytes/%d" % n)
         eq(r.status, 200, "status of /bytes/%d" % n)
-        got = rd.read_body_hash(r)
         eq(got, (n, pattern_sha(n)), "length and sha256 of /bytes/%d" % n)
     spliced1, busy, _ = wait_pipes_idle("after three responses")
     grew = spliced1 - spliced0
@@ -357,9 +362,8 @@ def test_splice_backend_pause_mid_body(px):
     n = 2 * SLICE + 5
     s = connect(timeout=10)
     rd = Reader(s)
-    s.sendall(request("GET", "/api/bytes/%d?pause=300" % n))
-    r = rd.read_head()
-    eq(rd.read_body_hash(r), (n, pattern_sha(n)), "length and sha256 after the pause")
+    eq(get_hashed(s, rd, "/api/bytes/%d?pause=300" % n)[1], (n, pattern_sha(n)),
+       "length and sha256 after the pause")
     s.sendall(request("GET", "/api/bytes/100"))
     r = rd.read_response()
     eq((r.status, r.body), (200, bytes(PATTERN[:100])), "next response on the connection")
@@ -406,9 +410,8 @@ def test_splice_cut_off_bodies_give_their_pipes_back(px):
     m = 3 * SLICE + 3
     s = connect(timeout=10)
     rd = Reader(s)
-    s.sendall(request("GET", "/api/bytes/%d" % m))
-    r = rd.read_head()
-    eq(rd.read_body_hash(r), (m, pattern_sha(m)), "length and sha256 of the next long body")
+    eq(get_hashed(s, rd, "/api/bytes/%d" % m)[1], (m, pattern_sha(m)),
+       "length and sha256 of the next long body")
     check(splice_stats()[0] - spliced0 >= m - 16384, "the next long body was not spliced")
     s.close()
 
