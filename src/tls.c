@@ -54,6 +54,10 @@ static const uint16_t suites[] = {
 	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 };
 
+/* the Makefile builds BearSSL with room for 8 suites (BSSL_SUITES), not 48 */
+_Static_assert(sizeof(suites) / sizeof(suites[0]) <= BR_MAX_CIPHER_SUITES,
+    "more suites than BR_MAX_CIPHER_SUITES: raise BSSL_SUITES in the Makefile");
+
 static const char *alpn[] = { "http/1.1" };
 
 static br_ssl_session_cache_lru cache;

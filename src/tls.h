@@ -10,8 +10,9 @@
 
 #include <stddef.h>
 
-/* bytes of static storage per TLS slot (checked against the real size in tls.c) */
-#define TLS_SLOT_BYTES 37504
+/* bytes of static storage per TLS slot: struct tls on a 64-bit board (37,112 bytes), up to
+ * a multiple of 64 so every slot starts a cache line (checked against the size in tls.c) */
+#define TLS_SLOT_BYTES 37120
 /* bytes per session cache entry (BearSSL's LRU cache) */
 #define TLS_SESSION_BYTES 100
 /* certificates in the certs table, at most */
