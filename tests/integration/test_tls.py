@@ -595,6 +595,24 @@ def test_tls_forbidden_suites_refused(px):
     px.assert_alive()
 
 
+def test_tls_client_order_among_all_six_suites(px):
+    """A hello offering all six allowed suites, in every rotation and among the forbidden
+    ones, gets the first that fits the certificate: BearSSL keeps the client's matches in
+    BR_MAX_CIPHER_SUITES slots (8 in pollux's build, not 48), and a build with fewer slots
+    than the six fails these handshakes."""
+    for sni, fits in ((None, ALLOWED_ECDSA), ("rsa.test", ALLOWED_RSA)):
+        for i in range(len(ALLOWED)):
+            order = ALLOWED[i:] + ALLOWED[:i]
+            offered = FORBIDDEN[:20] + order[:3] + FORBIDDEN[20:] + order[3:]
+            f = probe(suites=offered, sni=sni)
+            want = next(x for x in order if x in fits)
+            check(f.hello, "all six offered, %s first (SNI %s): %r"
+                  % (suite_name(order[0]), sni, f))
+            eq(suite_name(f.suite), suite_name(want), "suite chosen with %s first (SNI %s)"
+               % (suite_name(order[0]), sni))
+    px.assert_alive()
+
+
 def test_tls_curves_x25519_p256_p384_only(px):
     for sni in (None, "rsa.test"):
         for g in (29, 23, 24):
