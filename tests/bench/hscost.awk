@@ -30,20 +30,27 @@ BEGIN {
 }
 # by name: speed.txt is empty when the tool did not run (no FNR == 1 line for it)
 FNR == 1 { file = FILENAME == ARGV[1] ? 1 : FILENAME == ARGV[2] ? 2 : 3 }
+# speed.txt: "# run LABEL" starts each run of the tool: "all" (every test, at the end)
+# or "SCENARIO before" / "SCENARIO after" (the EC and signature tests around pollux's
+# measured run of that case); rates go to rate[LABEL, key]
 file == 1 {
 	if ($0 ~ /^# impl /) { impl = substr($0, 8); next }
+	if ($0 ~ /^# run /) { run = substr($0, 7); next }
 	n = split($0, f, " +")
 	if (n < 3) next
 	unit = f[n]; v = f[n - 1] + 0
 	name = $0; sub(/ +[0-9.]+ [a-zA-Z\/]+$/, "", name)
-	if (name ~ /^EC / && name ~ /\(FP\)/ && unit == "mul/s") { mulgen = v; n_ec = name; sub(/ \(FP\)/, "", n_ec) }
-	else if (name ~ /^EC / && unit == "mul/s") mul = v
-	else if (name ~ /^ECDSA/ && unit == "sign/s") { sign = v; n_ecdsa = name }
-	else if (name ~ /^RSA/ && unit == "priv/s") { rsa = v; n_rsa = name }
-	else if (name ~ /^SHA-256/) sha256 = v
-	else if (name ~ /^SHA-512/) sha512 = v
-	else if (name ~ /^AES-128/) { aes = v; n_aes = name }
-	else if (name ~ /^GHASH/) { ghash = v; n_gh = name }
+	k = ""
+	if (name ~ /^EC / && name ~ /\(FP\)/ && unit == "mul/s") { k = "mulgen"; n_ec = name; sub(/ \(FP\)/, "", n_ec) }
+	else if (name ~ /^EC / && unit == "mul/s") k = "mul"
+	else if (name ~ /^ECDSA/ && unit == "sign/s") { k = "sign"; n_ecdsa = name }
+	else if (name ~ /^RSA/ && unit == "priv/s") { k = "rsa"; n_rsa = name }
+	else if (name ~ /^SHA-256/) k = "sha256"
+	else if (name ~ /^SHA-512/) k = "sha512"
+	else if (name ~ /^AES-128/) { k = "aes"; n_aes = name }
+	else if (name ~ /^GHASH/) { k = "ghash"; n_gh = name }
+	if (k != "") rate[run, k] = v
+	if (k != "" && run == "all") all[k] = v
 	next
 }
 file == 2 {
@@ -57,11 +64,26 @@ file == 3 {
 	next
 }
 
+# bus(S, K): microseconds of primitive K for case S: the mean of the runs just before
+# and after pollux's measured run when both are there, else the run at the end; the
+# text of what was used goes to bwhy
+function bus(S, K,    b, a) {
+	b = rate[S " before", K] + 0; a = rate[S " after", K] + 0
+	if (b > 0 && a > 0) {
+		bwhy = sprintf("%.1f before, %.1f after", us(b), us(a))
+		return (us(b) + us(a)) / 2
+	}
+	bwhy = "the run at the end"
+	return us(all[K])
+}
+
 function share(r, f) { return (r + f) > 0 ? sprintf("%.2f%%", 100 * r / (r + f)) : "-" }
 function us(rate) { return rate > 0 ? 1e6 / rate : 0 }
 function line(s) { printf "%s%s\n", fmt == "md" ? "    " : "  ", s }
 
 END {
+	mul = all["mul"]; mulgen = all["mulgen"]; sign = all["sign"]; rsa = all["rsa"]
+	sha256 = all["sha256"]; sha512 = all["sha512"]; aes = all["aes"]; ghash = all["ghash"]
 	# ---- the handshakes of each HTTPS run ----
 	if (nt == 0) exit
 	if (fmt == "md") {
@@ -102,6 +124,8 @@ END {
 		print "BearSSL's speed tool (its test/test_speed.c, compiled with the flags of pollux's" \
 		    " BearSSL build and linked with the same libbearssl.a; RSA key generation left out)," \
 		    " pinned to the proxy's CPU, on the implementations pollux's handshakes use here" \
+		    " (this table: its run at the end of the bench; the sums below take EC and the" \
+		    " signature from runs right before and after pollux's measured run of each case)" \
 		    " (" impl "):\n"
 	line(sprintf("%-24s %10.2f /s  = %8.1f us", n_ec " mul", mul, us(mul)))
 	line(sprintf("%-24s %10.2f /s  = %8.1f us", n_ec " mulgen", mulgen, us(mulgen)))
@@ -127,17 +151,25 @@ END {
 		i = tidx[s, "pollux"]
 		if (!i) continue
 		T = hsb[i] + 0
-		ec = us(mulgen) + us(mul)
-		sg = k == 1 ? us(sign) : us(rsa)
+		ugen = bus(s, "mulgen"); wgen = bwhy
+		umul = bus(s, "mul"); wmul = bwhy
+		sg = bus(s, k == 1 ? "sign" : "rsa"); wsg = bwhy
+		ec = ugen + umul
 		h256 = (T + SHA_BLOCKS * 64) / sha256
 		h384 = T / sha512
 		gcm = AES_BYTES / aes + AES_BYTES / ghash
 		P = ec + sg + h256 + h384 + gcm
 		line(sprintf("%s: %.1f + %.1f (ECDHE) + %.1f (%s) + (%d + %d) / %.2f (SHA-256) + %d / %.2f (SHA-384) + %d / %.0f + %d / %.0f (AES-GCM)",
-		    s, us(mulgen), us(mul), sg, k == 1 ? "ECDSA sign" : "RSA private", T, SHA_BLOCKS * 64, sha256,
+		    s, ugen, umul, sg, k == 1 ? "ECDSA sign" : "RSA private", T, SHA_BLOCKS * 64, sha256,
 		    T, sha512, AES_BYTES, aes, AES_BYTES, ghash))
 		line(sprintf("%*s= %.1f + %.1f + %.1f + %.1f + %.1f + %.2f = %.1f us of primitives per handshake",
-		    length(s) + 2, "", us(mulgen), us(mul), sg, h256, h384, gcm, P))
+		    length(s) + 2, "", ugen, umul, sg, h256, h384, gcm, P))
+		if (wgen ~ /before/ && wmul ~ /before/ && wsg ~ /before/)
+			line(sprintf("%*s(around pollux's measured run, each the mean of the two: mulgen %s;" \
+			    " mul %s; %s %s)", length(s) + 2, "", wgen, wmul, k == 1 ? "sign" : "private", wsg))
+		else
+			line(sprintf("%*s(EC and signature from the run at the end: no runs around this case)",
+			    length(s) + 2, ""))
 		ok = st[s, "pollux"] == "ok"
 		C = cpu[s, "pollux"] + 0
 		if (!ok) {
