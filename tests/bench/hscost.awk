@@ -50,7 +50,6 @@ file == 1 {
 	else if (name ~ /^AES-128/) { k = "aes"; n_aes = name }
 	else if (name ~ /^GHASH/) { k = "ghash"; n_gh = name }
 	if (k != "") rate[run, k] = v
-	if (k != "" && run == "all") all[k] = v
 	next
 }
 file == 2 {
@@ -74,7 +73,7 @@ function bus(S, K,    b, a) {
 		return (us(b) + us(a)) / 2
 	}
 	bwhy = "the run at the end"
-	return us(all[K])
+	return us(rate["all", K])
 }
 
 function share(r, f) { return (r + f) > 0 ? sprintf("%.2f%%", 100 * r / (r + f)) : "-" }
@@ -82,8 +81,9 @@ function us(rate) { return rate > 0 ? 1e6 / rate : 0 }
 function line(s) { printf "%s%s\n", fmt == "md" ? "    " : "  ", s }
 
 END {
-	mul = all["mul"]; mulgen = all["mulgen"]; sign = all["sign"]; rsa = all["rsa"]
-	sha256 = all["sha256"]; sha512 = all["sha512"]; aes = all["aes"]; ghash = all["ghash"]
+	mul = rate["all", "mul"]; mulgen = rate["all", "mulgen"]; sign = rate["all", "sign"]
+	rsa = rate["all", "rsa"]; sha256 = rate["all", "sha256"]; sha512 = rate["all", "sha512"]
+	aes = rate["all", "aes"]; ghash = rate["all", "ghash"]
 	# ---- the handshakes of each HTTPS run ----
 	if (nt == 0) exit
 	if (fmt == "md") {
