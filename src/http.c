@@ -15,15 +15,13 @@
 #define MAX_LEADING_CRLF 2
 #define MAX_HOST 255
 
-/* tchar of RFC 9110 section 5.6.2 */
+/* tchar of RFC 9110 section 5.6.2: DIGIT, ALPHA and !#$%&'*+-.^_`|~, one bit per byte */
 static int
 is_tchar(unsigned char c)
 {
-	static const char extra[] = "!#$%&'*+-.^_`|~";
+	static const uint32_t bits[4] = { 0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff };
 
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return 1;
-	return c != 0 && strchr(extra, c) != NULL;
+	return c < 128 && (bits[c >> 5] >> (c & 31) & 1);
 }
 
 /* field-value bytes: VCHAR, obs-text, SP, HTAB */
@@ -31,6 +29,30 @@ static int
 is_vbyte(unsigned char c)
 {
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/*
+ * Word-at-a-time scanning: the index of the first word at or after i that holds a byte
+ * below lo, or 0x7f when del is set; where fewer than a word's bytes are left, that
+ * index. The callers look at the bytes from there one by one. The test is "has a byte
+ * less than n" of Bit Twiddling Hacks, exact as a yes/no for n <= 128 and the same for
+ * either byte order. A memcpy load is one instruction where unaligned loads are allowed.
+ */
+typedef unsigned long word;
+#define ONES (~(word)0 / 255)
+#define HIGHS (ONES * 0x80)
+
+static size_t
+skip_plain(const char *p, size_t i, size_t end, unsigned lo, int del)
+{
+	for (; end - i >= sizeof(word); i += sizeof(word)) {
+		word w, d;
+		memcpy(&w, p + i, sizeof(w));
+		d = w ^ (ONES * 0x7f);
+		if (((w - ONES * lo) & ~w & HIGHS) || (del && ((d - ONES) & ~d & HIGHS)))
+			break;
+	}
+	return i;
 }
 
 /* 1 when p[0..n) is nothing but CRLF pairs */
@@ -49,7 +71,12 @@ http_head_len(const char *p, size_t len, size_t *scan)
 	size_t i;
 
 	for (i = *scan; i < len; i++) {
+		i = skip_plain(p, i, len, '\r' + 1, 0);       /* to a word with NUL, CR or LF */
+		if (i == len)
+			break;
 		unsigned char c = (unsigned char)p[i];
+		if (c > '\r')
+			continue;
 		if (c == 0)
 			return -1;
 		if (c == '\r') {
@@ -80,26 +107,54 @@ http_head_len(const char *p, size_t len, size_t *scan)
 
 /* ---- field lines ------------------------------------------------------------------ */
 
+/* a name and its length, so that most names are told apart by length alone */
+#define NAME(s) s, sizeof(s) - 1
+
 static const struct {
 	const char *name;
-	uint8_t cls, hop;
+	uint8_t len, cls, hop;
 } hdr_tab[] = {
-	{ "host", H_HOST, 0 },
-	{ "content-length", H_CONTENT_LENGTH, 0 },
-	{ "transfer-encoding", H_TRANSFER_ENCODING, 0 }, /* chunked bodies pass unchanged */
-	{ "connection", H_CONNECTION, 1 },
-	{ "keep-alive", H_KEEP_ALIVE, 1 },
-	{ "proxy-connection", H_PROXY_CONNECTION, 1 },
-	{ "te", H_TE, 1 },
-	{ "trailer", H_TRAILER, 1 },
-	{ "upgrade", H_UPGRADE, 1 },
-	{ "expect", H_EXPECT, 0 },
-	{ "x-forwarded-for", H_X_FORWARDED_FOR, 0 },
-	{ "x-forwarded-proto", H_X_FORWARDED_PROTO, 0 },
-	{ "x-forwarded-host", H_X_FORWARDED_HOST, 0 },
-	{ "via", H_VIA, 0 },
-	{ "authorization", H_AUTHORIZATION, 0 },
+	{ NAME("host"), H_HOST, 0 },
+	{ NAME("content-length"), H_CONTENT_LENGTH, 0 },
+	{ NAME("transfer-encoding"), H_TRANSFER_ENCODING, 0 }, /* chunked passes unchanged */
+	{ NAME("connection"), H_CONNECTION, 1 },
+	{ NAME("keep-alive"), H_KEEP_ALIVE, 1 },
+	{ NAME("proxy-connection"), H_PROXY_CONNECTION, 1 },
+	{ NAME("te"), H_TE, 1 },
+	{ NAME("trailer"), H_TRAILER, 1 },
+	{ NAME("upgrade"), H_UPGRADE, 1 },
+	{ NAME("expect"), H_EXPECT, 0 },
+	{ NAME("x-forwarded-for"), H_X_FORWARDED_FOR, 0 },
+	{ NAME("x-forwarded-proto"), H_X_FORWARDED_PROTO, 0 },
+	{ NAME("x-forwarded-host"), H_X_FORWARDED_HOST, 0 },
+	{ NAME("via"), H_VIA, 0 },
+	{ NAME("authorization"), H_AUTHORIZATION, 0 },
 };
+
+/*
+ * 1 when the field name p[0..n) is lc[0..n) in any case. lc is lower case letters,
+ * digits and '-'; p is tchars, the only bytes a name may hold (parse_field checked).
+ * Then c | 0x20 equals such a byte of lc only when c is that byte in either case
+ * ('-' | 0x20 and the digits are unchanged; their partners are control bytes), so
+ * whole words compare at once.
+ */
+static int
+name_eq(const char *p, const char *lc, size_t n)
+{
+	size_t i = 0;
+
+	for (; n - i >= sizeof(word); i += sizeof(word)) {
+		word a, b;
+		memcpy(&a, p + i, sizeof(a));
+		memcpy(&b, lc + i, sizeof(b));
+		if ((a | ONES * 0x20) != b)
+			return 0;
+	}
+	for (; i < n; i++)
+		if (((unsigned char)p[i] | 0x20) != (unsigned char)lc[i])
+			return 0;
+	return 1;
+}
 
 static void
 classify(const char *p, struct http_field *f)
@@ -107,7 +162,8 @@ classify(const char *p, struct http_field *f)
 	f->cls = H_OTHER;
 	f->hop = 0;
 	for (size_t i = 0; i < sizeof(hdr_tab) / sizeof(hdr_tab[0]); i++) {
-		if (util_caseeq(p + f->name.off, f->name.len, hdr_tab[i].name)) {
+		if (hdr_tab[i].len == f->name.len &&
+		    name_eq(p + f->name.off, hdr_tab[i].name, f->name.len)) {
 			f->cls = hdr_tab[i].cls;
 			f->hop = hdr_tab[i].hop;
 			return;
@@ -131,7 +187,10 @@ parse_field(const char *p, size_t *pos, size_t end, struct http_field *f)
 	for (i++; i < end && (p[i] == ' ' || p[i] == '\t'); i++)
 		;
 	vs = i;
-	while (i < end && p[i] != '\r') {
+	while (i < end) {
+		i = skip_plain(p, i, end, 0x20, 1);     /* to a word with a control byte */
+		if (i == end || p[i] == '\r')
+			break;
 		if (!is_vbyte((unsigned char)p[i]))
 			return S_BAD_REQUEST;
 		i++;
@@ -378,18 +437,18 @@ parse_version(const char *p, size_t n)
 
 static const struct {
 	const char *name;
-	uint8_t m;
+	uint8_t len, m;
 } method_tab[] = {
-	{ "GET", M_GET }, { "HEAD", M_HEAD }, { "POST", M_POST }, { "PUT", M_PUT },
-	{ "DELETE", M_DELETE }, { "OPTIONS", M_OPTIONS }, { "CONNECT", M_CONNECT },
-	{ "TRACE", M_TRACE }, { "PATCH", M_PATCH },
+	{ NAME("GET"), M_GET }, { NAME("HEAD"), M_HEAD }, { NAME("POST"), M_POST },
+	{ NAME("PUT"), M_PUT }, { NAME("DELETE"), M_DELETE }, { NAME("OPTIONS"), M_OPTIONS },
+	{ NAME("CONNECT"), M_CONNECT }, { NAME("TRACE"), M_TRACE }, { NAME("PATCH"), M_PATCH },
 };
 
 static uint8_t
 method_of(const char *p, size_t n)
 {
 	for (size_t i = 0; i < sizeof(method_tab) / sizeof(method_tab[0]); i++)
-		if (strlen(method_tab[i].name) == n && memcmp(p, method_tab[i].name, n) == 0)
+		if (method_tab[i].len == n && memcmp(p, method_tab[i].name, n) == 0)
 			return method_tab[i].m;
 	return M_OTHER;
 }

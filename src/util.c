@@ -136,12 +136,6 @@ util_casecmp(const char *a, const char *b, size_t n)
 	return 1;
 }
 
-int
-util_caseeq(const char *s, size_t n, const char *word)
-{
-	return strlen(word) == n && util_casecmp(s, word, n);
-}
-
 char *
 util_logcpy(char *dst, size_t cap, const char *s, size_t n)
 {

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -50,8 +51,14 @@ void util_abort_close(int fd);
 /* 1 when a[0..n) equals b[0..n) ignoring ASCII case */
 int util_casecmp(const char *a, const char *b, size_t n);
 
-/* 1 when s[0..n) equals the NUL-terminated word ignoring case */
-int util_caseeq(const char *s, size_t n, const char *word);
+/* 1 when s[0..n) equals the NUL-terminated word ignoring case. Inline, so that the
+ * length of a literal word is a constant: the parser compares header names and
+ * tokens with literals on every request */
+static inline int
+util_caseeq(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && util_casecmp(s, word, n);
+}
 
 /* copies at most cap-1 bytes of s[0..n) into dst, replacing control bytes and quotes
  * with '?' so log lines stay one line; returns dst */

@@ -639,6 +639,86 @@ static void http_req_reject_ctl_value(void)
 	REJECT(tab);
 }
 
+/*
+ * The head is scanned a word at a time, so a byte must be judged the same wherever it
+ * falls in a word: every byte value, at every offset over two words, in a field value
+ * (its whole line scanned by http_head_len, then by the field parser) and, for the
+ * bytes http_head_len stops at, in the request line.
+ */
+static int value_byte_ok(unsigned c)
+{
+	return c == '\t' || c == ' ' || (c > 0x20 && c != 0x7f);
+}
+
+static void http_req_every_byte_every_offset(void)
+{
+	char head[128], val[40];
+	size_t k, n, scan;
+	unsigned c;
+	long hl;
+	int st;
+
+	for (c = 0; c < 256; c++) {
+		for (k = 0; k < 17; k++) {
+			memset(val, 'v', sizeof val);
+			val[k] = (char)c;
+			n = (size_t)snprintf(head, sizeof head, "GET / HTTP/1.1\r\nHost: a\r\nX-A: z");
+			memcpy(head + n, val, 24);
+			memcpy(head + n + 24, "\r\n\r\n", 4);
+			n += 28;
+			scan = 0;
+			hl = http_head_len(head, n, &scan);
+			st = hl == (long)n ? parse_req(head, n, NFIELDS) : S_BAD_REQUEST;
+			T_NOTE(head, n);
+			if (value_byte_ok(c)) {
+				CHECK_EQ(st, S_NONE);
+				CHECK_EQ(m.f[1].value.len, 25);
+			} else {
+				CHECK_EQ(st, S_BAD_REQUEST);
+			}
+			if (c != 0 && c != '\r' && c != '\n')
+				continue;
+			/* in the request target: http_head_len alone must refuse it */
+			n = (size_t)snprintf(head, sizeof head, "GET /%.*s", (int)k, val);
+			head[n++] = (char)c;
+			n += (size_t)snprintf(head + n, sizeof head - n, "/ab HTTP/1.1\r\nHost: a\r\n\r\n");
+			scan = 0;
+			CHECK_EQ(http_head_len(head, n, &scan), -1);
+		}
+	}
+}
+
+/* names longer than a word compare a word at a time: one wrong byte anywhere is another
+ * name, any mix of case is the same name */
+static void http_req_long_names(void)
+{
+	static const char *const near[] = {
+		"Transfer-Encodinh", "Xransfer-Encoding", "Transfer_Encoding", "Transfer-Encodin",
+		"Content-Lengtx", "Content-Lengt", "Content.Length", "X-Forwarded-Protx",
+		"X-Forwarded-Hosu", "Authorizatioo", "Proxy-Connectioo",
+	};
+	static const char *const same[] = {
+		"TRANSFER-ENCODING", "transfer-encoding", "tRaNsFeR-EnCoDiNg", "Transfer-EncodinG",
+	};
+	char head[128];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof near / sizeof near[0]; i++) {
+		n = snprintf(head, sizeof head,
+		    "POST / HTTP/1.1\r\nHost: a\r\n%s: x\r\n\r\n", near[i]);
+		CALL(req_ok(head, (size_t)n));
+		CHECK_EQ(m.f[1].cls, H_OTHER);
+	}
+	for (i = 0; i < sizeof same / sizeof same[0]; i++) {
+		n = snprintf(head, sizeof head,
+		    "POST / HTTP/1.1\r\nHost: a\r\n%s: chunked\r\n\r\n", same[i]);
+		CALL(req_ok(head, (size_t)n));
+		CHECK_EQ(m.f[1].cls, H_TRANSFER_ENCODING);
+		CHECK_EQ(m.framing, HB_CHUNKED);
+	}
+}
+
 static void http_req_reject_bad_method(void)
 {
 	static const struct bad tab[] = {
@@ -1287,6 +1367,7 @@ static const struct t_case cases[] = {
 	T(http_req_reject_cl_and_te), T(http_req_reject_two_cl), T(http_req_reject_bad_cl),
 	T(http_req_te_not_chunked), T(http_req_te_chunked_not_last), T(http_req_te_http10),
 	T(http_req_reject_obs_fold), T(http_req_reject_bad_name), T(http_req_reject_ctl_value),
+	T(http_req_every_byte_every_offset), T(http_req_long_names),
 	T(http_req_reject_bad_method), T(http_req_reject_version), T(http_req_reject_bad_version),
 	T(http_req_reject_host), T(http_req_reject_host_value), T(http_req_reject_target),
 	T(http_req_too_many_fields),
