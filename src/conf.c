@@ -144,6 +144,8 @@ _Static_assert(SPLICE_PIPES >= 0 && SPLICE_PIPES <= 4096, "config.h: SPLICE_PIPE
 
 /* poll entries: listeners, client slots, backend slots, one check slot per backend */
 #define NPFD (NELEM(listeners) + SLOTS + UP_SLOTS + NELEM(backends))
+_Static_assert(NPFD <= 65535, "config.h: SLOTS + UP_SLOTS + backends + listeners must be at "
+    "most 65,535 (poll entries are indexed by 16 bits)");
 
 #ifndef CONF_CHECK
 /* ---- storage ---------------------------------------------------------------------- */

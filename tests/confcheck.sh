@@ -32,6 +32,7 @@ case_ missing_timeout "every T_* timeout must be defined" '/^#define T_BODY/d'
 case_ pools_missing_last "the pools table must name every pool" '/\[POOL_CACHE\]  = /d'
 case_ pool_hole "pools[4]: pool has no name" '/\[POOL_SINK\]/d'
 case_ idle_over_up_slots "IDLE_PER_BACKEND must be 0..4096 and at most UP_SLOTS" 's/^#define IDLE_PER_BACKEND .*/#define IDLE_PER_BACKEND 65/'
+case_ poll_index_overflow "poll entries are indexed by 16 bits" 's/^#define SLOTS .*/#define SLOTS 40000/; s/^#define UP_SLOTS .*/#define UP_SLOTS 40000/'
 case_ tls_listener_without_slots "TLS needs TLS_SLOTS and a certs table" '/^#define TLS_/d; /^static const struct conf_cert/,/^};/d'
 
 # a config without TLS (no certs table, no TLS_SLOTS, no TLS listener) builds
