@@ -91,6 +91,8 @@ static const struct conf_cert certs[] = {
 
 #define MAX_LINE         8192    /* bytes of a request line (414 above) */
 #define MAX_PER_ADDR     32      /* connections from one client address (0: no limit) */
+#define DEFER_ACCEPT     1       /* s the kernel keeps a new connection that has sent
+                                    nothing (TCP_DEFER_ACCEPT; 0: off) */
 #define RATE_TABLE       1024    /* client addresses tracked for .rate (40 bytes each) */
 
 /* ---- the response cache (routes with .cache = 1) ------------------------------------- */

@@ -69,6 +69,9 @@ static const struct conf_cert certs[1];
 #ifndef MAX_LINE
 #define MAX_LINE 8192           /* default: request line bytes */
 #endif
+#ifndef DEFER_ACCEPT
+#define DEFER_ACCEPT 1          /* default: s the kernel holds a new connection that is silent */
+#endif
 #ifndef MAX_PER_ADDR
 #define MAX_PER_ADDR 0          /* default: no per-address connection limit */
 #endif
@@ -88,6 +91,7 @@ static const struct conf_cert certs[1];
 #define ALLOW_ROOT 0
 #endif
 _Static_assert(MAX_LINE >= 256 && MAX_LINE < BUF_BYTES, "config.h: MAX_LINE 256..BUF_BYTES");
+_Static_assert(DEFER_ACCEPT >= 0 && DEFER_ACCEPT <= 600, "config.h: DEFER_ACCEPT 0..600 (s)");
 _Static_assert(MAX_PER_ADDR >= 0 && MAX_PER_ADDR <= SLOTS, "config.h: MAX_PER_ADDR 0..SLOTS");
 _Static_assert(RATE_TABLE >= 0 && RATE_TABLE <= 1000000, "config.h: RATE_TABLE 0..1000000");
 
@@ -185,7 +189,7 @@ const struct conf conf = {
 	.conns = conn_tab, .conn_mem = conn_mem, .ups = up_tab, .idle = idle_tab,
 	.nidle = nidle_tab, .be = be_tab, .checks = check_tab,
 	.buckets = bucket_tab, .nbuckets = RATE_TABLE,
-	.max_line = MAX_LINE, .max_per_addr = MAX_PER_ADDR, .user = RUN_USER,
+	.max_line = MAX_LINE, .max_per_addr = MAX_PER_ADDR, .defer_accept = DEFER_ACCEPT, .user = RUN_USER,
 	.group = RUN_GROUP, .chroot = RUN_CHROOT, .allow_root = ALLOW_ROOT,
 	.pfd = pfd_tab, .own = own_tab, .fields = field_tab,
 	.tls_mem = &tls_tab[0][0], .session_mem = session_tab,

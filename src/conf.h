@@ -72,6 +72,8 @@ struct conf {
 	unsigned ntls;              /* client slots that can carry TLS */
 	unsigned max_line;          /* request line bytes (414 above) */
 	unsigned max_per_addr;      /* client connections per address; 0: no limit */
+	unsigned defer_accept;      /* s a new connection may stay silent in the kernel
+	                             * (TCP_DEFER_ACCEPT); 0: accepted on the handshake */
 	const char *user, *group;   /* drop to these after binding; NULL: stay */
 	const char *chroot;         /* chroot here after loading keys; NULL: none */
 	int allow_root;             /* may keep running as root */

@@ -305,7 +305,7 @@ reclaim(int tls)
 }
 
 void
-conn_accept(int fd, const union addr *peer, unsigned listener)
+conn_accept(int fd, const union addr *peer, unsigned listener, int readable)
 {
 	int tls = conf.listeners[listener].tls;
 	struct conn *c;
@@ -339,6 +339,8 @@ conn_accept(int fd, const union addr *peer, unsigned listener)
 	request_reset(c);
 	c->flags &= (uint32_t)~CF_SERVED;
 	c->deadline = loop_now + conf.t_header;
+	if (readable)
+		conn_event(c, POLLIN);  /* not a poll round later: one scan of the table less */
 }
 
 /* ---- logging ---------------------------------------------------------------------- */

@@ -101,8 +101,9 @@ unsigned conn_next_used(unsigned i);
 /* a slot is free for a connection from a listener (TLS or not): no reclaim needed */
 int conn_room(int tls);
 
-/* a new client socket from a listener; answers 503 and closes when no slot is free */
-void conn_accept(int fd, const union addr *peer, unsigned listener);
+/* a new client socket from a listener; answers 503 and closes when no slot is free.
+ * readable: the first bytes are known to be there (a deferred accept): read them now */
+void conn_accept(int fd, const union addr *peer, unsigned listener, int readable);
 
 /* poll reported revents on the client socket of c */
 void conn_event(struct conn *c, short revents);

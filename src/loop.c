@@ -37,6 +37,7 @@ int64_t loop_now;
 static unsigned npfd;
 static unsigned ndead;
 static int fds[64];             /* listener sockets, indexed like conf.listeners */
+static uint8_t deferred[64];    /* TCP_DEFER_ACCEPT is on: accepted sockets have data */
 static uint16_t lpfd[64];       /* their poll entries */
 static volatile sig_atomic_t stop;
 static volatile sig_atomic_t hup;
@@ -101,6 +102,26 @@ pack(void)
 	ndead = 0;
 }
 
+/*
+ * TCP_DEFER_ACCEPT: the kernel wakes the listener once a new connection has sent data,
+ * so the request is read right after accept(2), not a poll round later, and a client
+ * that connects and says nothing takes no slot (it is accepted after about
+ * conf.defer_accept seconds, then T_HEADER applies). Returns whether it is on.
+ */
+static int
+defer(int fd, const char *text)
+{
+	int secs = (int)conf.defer_accept;
+
+	if (secs == 0)
+		return 0;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs)) == 0)
+		return 1;
+	log_warn("listener %s: TCP_DEFER_ACCEPT: %s; accepting on the handshake", text,
+	    strerror(errno));
+	return 0;
+}
+
 void
 loop_listen(void)
 {
@@ -125,6 +146,7 @@ loop_listen(void)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (bind(fd, &a.sa, util_addrlen(&a)) < 0 || listen(fd, 511) < 0)
 			log_fatal_errno("listener %s", text);
+		deferred[i] = (uint8_t)defer(fd, text);
 		fds[i] = fd;
 		if (loop_add(fd, POLLIN, LK_LISTEN, &fds[i], &lpfd[i]) < 0)
 			log_fatal("poll table too small for the listeners");
@@ -159,7 +181,7 @@ accept_some(unsigned li)
 				log_err("accept: %s", strerror(errno));
 			return;
 		}
-		conn_accept(fd, &peer, li);
+		conn_accept(fd, &peer, li, deferred[li]);
 	}
 }
 

@@ -45,6 +45,7 @@ static const struct conf_cert certs[] = {
 #define SPLICE_PIPES     64      /* pipes for long plain-HTTP bodies, 2 descriptors each (0: none) */
 #define TLS_SESSIONS     1024    /* sessions kept for resumption */
 #define TLS_CERT_BYTES   16384   /* bytes for certificates and keys (twice: reload) */
+#define DEFER_ACCEPT     1       /* TCP_DEFER_ACCEPT, as nginx (deferred) and HAProxy (defer-accept) here */
 
 #define T_HEADER         10000   /* client: whole request head */
 #define T_IDLE           60000   /* client: idle keep-alive between requests */

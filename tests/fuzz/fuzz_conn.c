@@ -1,10 +1,12 @@
 /*
  * fuzz_conn.c: the whole request path through the connection state machine. The input
  * is what a client sends, then (after the bytes FF FE) what the backend answers; the
- * last byte's low bit says whether the client half-closes after sending. The client is
- * one end of a socketpair handed to conn_accept; the backend is a Unix socket this
- * harness listens on (tests/fuzz/config.h points the pools at it); the real poll loop
- * is stepped until things settle, then every slot is closed for the next input.
+ * last byte's low bit says whether the client half-closes after sending, its next bit
+ * whether the request is there before conn_accept (as after a deferred accept). The
+ * client is one end of a socketpair handed to conn_accept; the backend is a Unix
+ * socket this harness listens on (tests/fuzz/config.h points the pools at it); the
+ * real poll loop is stepped until things settle, then every slot is closed for the
+ * next input.
  */
 #include <poll.h>
 #include <stdint.h>
@@ -95,8 +97,13 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
 	util_addr(&peer, "127.0.0.1", 40000);
-	conn_accept(sv[0], &peer, 0);
-	(void)!send(sv[1], d, clen, MSG_NOSIGNAL);
+	if (d[n - 1] & 2) {     /* a deferred accept: the request is there first */
+		(void)!send(sv[1], d, clen, MSG_NOSIGNAL);
+		conn_accept(sv[0], &peer, 0, 1);
+	} else {
+		conn_accept(sv[0], &peer, 0, 0);
+		(void)!send(sv[1], d, clen, MSG_NOSIGNAL);
+	}
 	if (d[n - 1] & 1)
 		shutdown(sv[1], SHUT_WR);
 	settle(sv[1], &backend, sep ? sep + 2 : NULL, sep ? n - clen - 2 : 0, 12);

@@ -25,6 +25,7 @@ HOST6 = "::1"
 PORT = 18080
 PROXY = "http://127.0.0.1:18080"
 TLS_PORT = 18443            # the TLS listener (tests/integration/config.h)
+STATS_PORT = 18099          # the stats listener
 REDIRECT_PORT = 18081       # the plain listener that redirects to TLS_PORT
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -481,6 +482,29 @@ def expect_open(sock, rd=None, wait=0.3, what="the connection"):
     if not d:
         fail("%s was closed" % what)
     fail("%s: unexpected bytes %s" % (what, short(d)))
+
+
+METRIC = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+(\S+)$")
+
+
+def metrics():
+    """{(name, ((label, value), ...)): value} from GET /metrics on the stats listener."""
+    s = connect(HOST, STATS_PORT)
+    try:
+        s.sendall(request("GET", "/metrics", "127.0.0.1:%d" % STATS_PORT,
+                          [("Connection", "close")]))
+        r = Reader(s).read_response()
+    finally:
+        s.close()
+    eq(r.status, 200, "status of GET /metrics")
+    out = {}
+    for ln in r.body.decode("utf-8", "replace").splitlines():
+        m = METRIC.match(ln)
+        if not m or ln.startswith("#"):
+            continue
+        labels = tuple(sorted(re.findall(r'(\w+)="([^"]*)"', m.group(2) or "")))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
 
 
 def header_values(pairs, name):

@@ -35,12 +35,11 @@ import time
 import urllib.parse
 
 from harness import (HOST, HOST6, PORT, TLS_PORT, Reader, all_logs, check, connect, eq,
-                     request, short, timeout)
+                     metrics, request, short, timeout)
 from test_tls import client_ctx
 
 BACKEND = ("127.0.0.1", 19022)
 BACKEND_NAME = "127.0.0.1:19022"
-STATS_PORT = 18099
 CACHE_BYTES = 262144
 CACHE_ENTRIES = 64
 CACHE_MAX_OBJECT = 65536
@@ -479,26 +478,6 @@ def sent(entry, name):
 
 # ================================================================ metrics
 
-METRIC = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+(\S+)$")
-
-
-def metrics():
-    s = connect(HOST, STATS_PORT)
-    try:
-        s.sendall(request("GET", "/metrics", "127.0.0.1:%d" % STATS_PORT,
-                          [("Connection", "close")]))
-        r = Reader(s).read_response()
-    finally:
-        s.close()
-    eq(r.status, 200, "status of GET /metrics")
-    out = {}
-    for ln in r.body.decode("utf-8", "replace").splitlines():
-        m = METRIC.match(ln)
-        if not m or ln.startswith("#"):
-            continue
-        labels = tuple(sorted(re.findall(r'(\w+)="([^"]*)"', m.group(2) or "")))
-        out[(m.group(1), labels)] = float(m.group(3))
-    return out
 
 
 def cache_metrics():

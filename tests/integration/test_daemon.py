@@ -1336,8 +1336,12 @@ def test_daemon_stats_counters_match_requests(px):
     try:
         for i in range(MAX_PER_ADDR):
             held.append(connect_from("127.0.0.7"))
+            part = b"GET /held HTTP/1.1\r\n"        # has sent: accepted (deferred accept)
+            held[-1].sendall(part)
+            led.sent += len(part)
         time.sleep(0.2)
         s = connect_from("127.0.0.7")
+        s.sendall(req("/refused"))     # read and dropped with the refusal, not counted
         got = read_to_eof(s)
         s.close()
         led.got += len(got)
@@ -1417,6 +1421,7 @@ def test_daemon_stats_counters_match_requests(px):
                metric(ma, "pollux_bytes_total", direction="out"))
     len_a = len(raw)
     sent_before = led.sent
+    time.sleep(0.1)     # the last /metrics connection's close is seen: else it is "closing"
     raw = stats_get(led, "/")
     t_b = time.time()
     eq(status_of(raw), 200, "status of GET /")

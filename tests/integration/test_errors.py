@@ -87,6 +87,8 @@ def test_slots_busy_in_flight_33rd_gets_503_at_once(px):
         expect_silent(socks, "answered before the 33rd client came")
         t0 = time.time()
         s = connect_from("127.0.0.3", timeout=2)
+        # with a request: the listener defers accept(2) until a connection sends
+        s.sendall(request("GET", "/api/x"))
         rd = Reader(s)
         r = rd.read_response()
         dt = time.time() - t0

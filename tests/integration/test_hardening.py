@@ -24,7 +24,7 @@ import sys
 import time
 
 from harness import (HOST, HOST6, PORT, Reader, TestFailure, all_logs, blog, check, connect,
-                     eq, expect_closed, fail, request, short, timeout)
+                     eq, expect_closed, fail, metrics, request, short, timeout)
 
 AUTH_OK = "Basic " + base64.b64encode(b"admin:pollux").decode()
 REALM_RX = re.compile(r'^Basic realm="pollux admin"(, charset="UTF-8")?$')
@@ -618,6 +618,7 @@ def test_hardening_max_per_addr_25th_gets_503(px):
         held_silent(held, "answered before the 25th came")
         t0 = time.time()
         s = connect_from("127.0.0.1", timeout=2)
+        s.sendall(b"GET /echo/25th HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")   # deferred accept
         rd = Reader(s)
         r = rd.read_response()
         dt = time.time() - t0
@@ -923,6 +924,69 @@ def test_hardening_slowloris_1000_slow_connections(px):
     r, s, _ = get_from("127.0.0.1", "/echo/after-slowloris")
     eq(r.status, 200, "status after the slowloris run")
     s.close()
+
+
+# ---------------------------------------------------------------- deferred accept
+# The listeners set TCP_DEFER_ACCEPT (DEFER_ACCEPT, 1 s in this config): the kernel hands
+# a connection over once it has sent something, or after about that long.
+
+def accepted_total():
+    """Connections accepted so far, this GET /metrics's own included."""
+    return metrics()[("pollux_connections_accepted_total", ())]
+
+
+def test_hardening_silent_connections_take_no_slot(px):
+    time.sleep(0.1)
+    t0 = time.time()
+    a0 = accepted_total()
+    silent = []
+    try:
+        for i in range(100):            # SLOTS is 32: accepted, they would push others out
+            silent.append(connect_from("127.0.0.%d" % (10 + i % 5)))
+        for i in range(3):
+            r, s, _ = get_from("127.0.0.2", "/echo/beside-silent-%d" % i)
+            eq(r.status, 200, "status of request %d beside 100 silent connections" % i)
+            s.close()
+        a1 = accepted_total()
+        dt = time.time() - t0
+        check(dt < 0.8, "opening the connections took %.2f s, too close to the kernel's "
+              "deferral (1 s) to tell" % dt)
+        eq(a1 - a0, 3 + 1, "connections accepted while 100 were silent (3 requests and one "
+           "GET /metrics; a silent one accepted would count)")
+        # one that speaks is accepted at once and answered
+        for i, h in enumerate(silent[:10]):
+            h.sendall(request("GET", "/echo/was-silent-%d" % i))
+        for i, h in enumerate(silent[:10]):
+            r = Reader(h).read_response()
+            eq(r.status, 200, "status on silent connection %d once it sent a request" % i)
+            eq(r.json()["target"], "/echo/was-silent-%d" % i, "its target")
+        check("slot reclaimed" not in px.log(), "a slot was reclaimed: a silent connection "
+              "took one")
+    finally:
+        for h in silent:
+            h.close()
+
+
+@timeout(20)
+def test_hardening_silent_connection_accepted_late_then_closed(px):
+    # after the deferral the kernel hands it over anyway; then T_HEADER (2 s) applies
+    time.sleep(0.1)
+    a0 = accepted_total()
+    t0 = time.time()
+    s = connect_from("127.0.0.3", timeout=10)
+    try:
+        time.sleep(0.5)
+        eq(accepted_total() - a0, 1, "accepted after 0.5 s of silence (GET /metrics's own only)")
+        time.sleep(1.5)
+        eq(accepted_total() - a0, 3, "accepted after 2 s of silence (it, and two GET /metrics)")
+        d = s.recv(100)
+        dt = time.time() - t0
+        eq(d, b"", "what pollux sent a connection that never spoke")
+        check(2.5 < dt < 6.0 * slack(px), "closed %.2f s after the connect; want the deferral "
+              "(about 1 s) plus T_HEADER (2 s)" % dt)
+    finally:
+        s.close()
+    px.assert_alive()
 
 
 # ---------------------------------------------------------------- rate limit
