@@ -76,6 +76,32 @@ function bus(S, K,    b, a) {
 	return us(rate["all", K])
 }
 
+# cost(S, K, I): microseconds of primitives per full handshake of case S (K: 1 ECDSA,
+# 2 RSA; I its tls.tsv row); leaves the parts in T ugen umul sg h256 h384 gcm and where
+# EC and the signature came from in wgen wmul wsg
+function cost(S, K, I) {
+	T = hsb[I] + 0
+	ugen = bus(S, "mulgen"); wgen = bwhy
+	umul = bus(S, "mul"); wmul = bwhy
+	sg = bus(S, K == 1 ? "sign" : "rsa"); wsg = bwhy
+	h256 = (T + SHA_BLOCKS * 64) / sha256
+	h384 = T / sha512
+	gcm = AES_BYTES / aes + AES_BYTES / ghash
+	return ugen + umul + sg + h256 + h384 + gcm
+}
+
+# -v fmt=ratio: one line per full-handshake case pollux ran, "CASE RATIO" (- when not
+# measured); tests/bench/run prints it for each round
+function ratios(    k, s, i, P) {
+	for (k = 1; k <= 2; k++) {
+		s = k == 1 ? "https-full-ecdsa" : "https-full-rsa"
+		i = tidx[s, "pollux"]
+		if (!i) continue
+		P = cost(s, k, i)
+		print s, (st[s, "pollux"] == "ok" && P > 0 ? sprintf("%.2f", cpu[s, "pollux"] / P) : "-")
+	}
+}
+
 function share(r, f) { return (r + f) > 0 ? sprintf("%.2f%%", 100 * r / (r + f)) : "-" }
 function us(rate) { return rate > 0 ? 1e6 / rate : 0 }
 function line(s) { printf "%s%s\n", fmt == "md" ? "    " : "  ", s }
@@ -84,6 +110,10 @@ END {
 	mul = rate["all", "mul"]; mulgen = rate["all", "mulgen"]; sign = rate["all", "sign"]
 	rsa = rate["all", "rsa"]; sha256 = rate["all", "sha256"]; sha512 = rate["all", "sha512"]
 	aes = rate["all", "aes"]; ghash = rate["all", "ghash"]
+	if (fmt == "ratio") {
+		if (mul && mulgen && sha256) ratios()
+		exit
+	}
 	# ---- the handshakes of each HTTPS run ----
 	if (nt == 0) exit
 	if (fmt == "md") {
@@ -150,15 +180,7 @@ END {
 		s = k == 1 ? "https-full-ecdsa" : "https-full-rsa"
 		i = tidx[s, "pollux"]
 		if (!i) continue
-		T = hsb[i] + 0
-		ugen = bus(s, "mulgen"); wgen = bwhy
-		umul = bus(s, "mul"); wmul = bwhy
-		sg = bus(s, k == 1 ? "sign" : "rsa"); wsg = bwhy
-		ec = ugen + umul
-		h256 = (T + SHA_BLOCKS * 64) / sha256
-		h384 = T / sha512
-		gcm = AES_BYTES / aes + AES_BYTES / ghash
-		P = ec + sg + h256 + h384 + gcm
+		P = cost(s, k, i)
 		line(sprintf("%s: %.1f + %.1f (ECDHE) + %.1f (%s) + (%d + %d) / %.2f (SHA-256) + %d / %.2f (SHA-384) + %d / %.0f + %d / %.0f (AES-GCM)",
 		    s, ugen, umul, sg, k == 1 ? "ECDSA sign" : "RSA private", T, SHA_BLOCKS * 64, sha256,
 		    T, sha512, AES_BYTES, aes, AES_BYTES, ghash))
