@@ -10,7 +10,8 @@
 #           request (with an even count, the lower one). A proxy that failed in any round
 #           shows that failure; errors of the other rounds are added to the shown row's
 #           errors as rN:what. chosen.tsv: scenario proxy round.
-#   tls     chosen.tsv tls.rounds.tsv -> the tls.tsv rows of the chosen rounds
+#   tls     chosen.tsv tls.rounds.tsv -> the tls.tsv rows of the chosen rounds, in the
+#           order of chosen.tsv
 #   speed   chosen.tsv speed.rounds.txt -> speed.txt: the brackets "# run rN SCENARIO
 #           WHEN" of the round chosen for pollux, labelled "# run SCENARIO WHEN", and
 #           the runs not tied to a round ("# impl", "# run all")
@@ -33,8 +34,8 @@ mode == "pick" || mode == "report" {
 	row[$2, $3, $1] = $0; st[$2, $3, $1] = $4; cpu[$2, $3, $1] = $9; er[$2, $3, $1] = $11
 	next
 }
-mode == "tls" && file == 1 { chosen[$1, $2] = $3; next }
-mode == "tls" { if (chosen[$2, $3] == $1) print strip($0); next }
+mode == "tls" && file == 1 { chosen[$1, $2] = $3; nc++; ck[nc] = $1 SUBSEP $2; next }
+mode == "tls" { if (chosen[$2, $3] == $1) trow[$2, $3] = strip($0); next }
 mode == "speed" && file == 1 { chosen[$1, $2] = $3; next }
 mode == "speed" {
 	if ($0 ~ /^# run r[0-9]+ /) {
@@ -109,6 +110,9 @@ END {
 				if ((q = show(sname[s], pname[p], c))) emit(sname[s], pname[p], q)
 		}
 	if (mode == "report") report()
+	if (mode == "tls")               # in the order of the scenarios, not of the rounds
+		for (i = 1; i <= nc; i++)
+			if (ck[i] in trow) print trow[ck[i]]
 }
 
 # the values of scenario S in every round, the round shown in brackets
