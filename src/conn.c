@@ -447,11 +447,12 @@ pipe_fill(struct conn_pipe *p, int fd, const struct http_body *hb)
 }
 
 /* the body's pipe -> socket. Spliced bytes are delimited as they leave, so the body is
- * done only once its pipe is empty, and the pipe goes back then. */
+ * done only once its pipe is empty, and the pipe goes back then. fin: our FIN follows
+ * the body at once (see fin_follows), so its last bytes may wait for it too. */
 static long
-pipe_flush(struct conn_pipe *p, int fd, struct http_body *hb)
+pipe_flush(struct conn_pipe *p, int fd, struct http_body *hb, int fin)
 {
-	long n = pipes_out(p->id, fd, p->queued, hb->left > p->queued);
+	long n = pipes_out(p->id, fd, p->queued, hb->left > p->queued || fin);
 
 	if (n <= 0)
 		return n;
@@ -1232,6 +1233,13 @@ body_scan(struct conn *c)
 	return r < 0 ? -1 : 0;
 }
 
+/* the client connection ends once this response is out */
+static int
+closes_after(const struct conn *c)
+{
+	return !(c->flags & CF_KEEP) || c->rq != RQ_DONE || conn_draining;
+}
+
 /* the request and its response are both complete: log, recycle, go on */
 static int
 finish(struct conn *c)
@@ -1243,7 +1251,7 @@ finish(struct conn *c)
 	drop_up(c, reuse);
 	c->in.rd = c->in.fwd;           /* request bytes the backend did not take */
 	c->out.wr = c->out.fwd;         /* bytes after the response: not ours to pass */
-	if (!(c->flags & CF_KEEP) || c->rq != RQ_DONE || conn_draining) {
+	if (closes_after(c)) {
 		closing(c);
 		return MOVED;
 	}
@@ -1378,18 +1386,33 @@ response_goes_on(const struct conn *c)
 	return c->rsb.mode == HB_LENGTH && !c->rsb.done && !(c->flags & CF_SWALLOW);
 }
 
+/*
+ * what is queued now is the last the client gets before our FIN: the response is
+ * complete and the connection ends after it (finish), or it is closing already. Sent
+ * with MSG_MORE, the tail stays in the socket until the FIN, which close(2) or
+ * shutdown(2) sends as soon as the buffer has left (settle), and the FIN rides on the
+ * last data segment: one segment less for the client to take and acknowledge.
+ */
+static int
+fin_follows(const struct conn *c)
+{
+	if (c->state == C_CLOSING)
+		return 1;
+	return c->state == C_PROXY && c->rs == RS_DONE && closes_after(c);
+}
+
 static long
 cwrite(struct conn *c, struct buf *b)
 {
 	long n;
 
 	if (c->rsp.queued) {            /* the buffer was empty when the pipe began */
-		if ((n = pipe_flush(&c->rsp, c->fd, &c->rsb)) > 0) {
+		if ((n = pipe_flush(&c->rsp, c->fd, &c->rsb, closes_after(c))) > 0) {
 			c->resp_bytes += (uint64_t)n;
 			stats.spliced_out += (uint64_t)n;
 		}
 	} else if (!c->tls)
-		n = buf_write(c->fd, b, response_goes_on(c));
+		n = buf_write(c->fd, b, response_goes_on(c) || fin_follows(c));
 	else if (b->rd == b->fwd)
 		return tls_flush(c->tls, c->fd);
 	else if ((n = tls_write(c->tls, c->fd, b->p + b->rd, b->fwd - b->rd)) > 0)
@@ -1604,7 +1627,7 @@ up_write(struct conn *c)
 	long n;
 
 	if (c->rqp.queued) {            /* the buffer was empty when the pipe began */
-		if ((n = pipe_flush(&c->rqp, c->up->fd, &c->rqb)) > 0)
+		if ((n = pipe_flush(&c->rqp, c->up->fd, &c->rqb, 0)) > 0)
 			stats.spliced_in += (uint64_t)n;
 	} else
 		n = buf_write(c->up->fd, &c->in, c->state == C_PROXY && c->rq == RQ_BODY &&

@@ -1,9 +1,11 @@
 """Connections: pipelining, keep-alive on both sides, HTTP/1.0, WebSocket tunnels."""
 import hashlib
 import os
+import socket
+import struct
 import time
 
-from harness import (HOSTED_IDLE_CLOSE, Reader, blog, check, connect, eq, expect_closed,
+from harness import (HOSTED_IDLE_CLOSE, PORT, Reader, blog, check, connect, eq, expect_closed,
                      expect_open, get, header_values, pattern_sha, request, ws_accept,
                      ws_frame, ws_key, ws_read_frame)
 
@@ -205,6 +207,87 @@ def test_close_without_lingering_when_client_said_close(px):
     time.sleep(0.2)
     eq(closing_now(), 1, "connections closing after extra bytes (a lingering close)")
     s.close()
+
+
+class Sniffer:
+    """The TCP segments pollux's plain listener sends on lo, read from an AF_PACKET
+    socket (root only): (client port, payload bytes, FIN) for each, in order."""
+
+    def __init__(self):
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+        self.s.bind(("lo", 0x0800))
+        self.s.setblocking(False)
+
+    def segments(self, cport):
+        out = []
+        while True:
+            try:
+                pkt, addr = self.s.recvfrom(65536)
+            except BlockingIOError:
+                return out
+            if addr[2] != socket.PACKET_HOST or pkt[9] != 6:    # each once; TCP only
+                continue
+            ihl = (pkt[0] & 15) * 4
+            tcp = pkt[ihl:]
+            sport, dport = struct.unpack("!HH", tcp[:4])
+            if (sport, dport) != (PORT, cport):
+                continue
+            plen = struct.unpack("!H", pkt[2:4])[0] - ihl - (tcp[12] >> 4) * 4
+            out.append((plen, bool(tcp[13] & 1)))
+
+    def close(self):
+        self.s.close()
+
+
+def close_response(extra=b"", target="/echo/fin"):
+    """A Connection: close request (and extra bytes after it): the response, the time it
+    took to come whole, the client's port."""
+    s = connect()
+    cport = s.getsockname()[1]
+    t0 = time.time()
+    s.sendall(request("GET", target, headers=[("Connection", "close")]) + extra)
+    rd = Reader(s)
+    r = rd.read_response()
+    took = time.time() - t0
+    expect_closed(s, rd, what="connection after Connection: close")
+    s.close()
+    return r, took, cport
+
+
+def test_fin_rides_on_the_last_response_segment(px):
+    # the last write before a close goes with MSG_MORE, so the FIN leaves in the same
+    # segment as the response's tail; both ways to close (at once, and the lingering
+    # one after bytes beyond the request) must still send it without delay
+    settled()
+    sn = Sniffer() if os.geteuid() == 0 else None
+    try:
+        s = connect()          # keep-alive: nothing held back
+        rd = Reader(s)
+        t0 = time.time()
+        s.sendall(request("GET", "/echo/ka-fin"))
+        eq(rd.read_response().status, 200, "keep-alive status")
+        check(time.time() - t0 < 0.15, "a keep-alive response was held back")
+        expect_open(s, rd, what="keep-alive connection")
+        s.close()
+        for extra, target, what in ((b"", "/echo/fin", "a close at once"),
+                                    (b"GET /x", "/echo/fin2", "a lingering close"),
+                                    (b"", "/api/bytes/20000", "a 20,000-byte body")):
+            r, took, cport = close_response(extra, target)
+            eq(r.status, 200, "status (%s)" % what)
+            if target.startswith("/api/bytes/"):
+                eq(hashlib.sha256(r.body).hexdigest(), pattern_sha(20000), "body (%s)" % what)
+            check(took < 0.15, "the response took %.3f s (%s): held back by MSG_MORE?" % (took, what))
+            if sn is None:
+                continue
+            time.sleep(0.05)
+            segs = [x for x in sn.segments(cport) if x[0] > 0 or x[1]]
+            check(segs, "no segment from pollux seen (%s)" % what)
+            check(segs[-1][0] > 0 and segs[-1][1],
+                  "the FIN came in a segment of its own after the data (%s): %r" % (what, segs[-3:]))
+            eq(sum(1 for x in segs if x[1]), 1, "segments with FIN (%s)" % what)
+    finally:
+        if sn is not None:
+            sn.close()
 
 
 def test_client_hangup_while_response_awaited_frees_slot(px):
