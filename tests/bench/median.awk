@@ -161,5 +161,5 @@ function report(    s, p, line, hap, hsc, c, S) {
 	}
 }
 
-function num(x) { return x ~ /^[0-9.]+$/ ? sprintf("%.1f", x) : x }
-function ratio(a, b) { return a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0 ? sprintf("%.2f", a / b) : "-" }
+function num(x) { return isnum(x) ? sprintf("%.1f", x) : x }
+function ratio(a, b) { return isnum(a) && isnum(b) && b > 0 ? sprintf("%.2f", a / b) : "-" }
