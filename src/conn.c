@@ -1391,7 +1391,8 @@ response_goes_on(const struct conn *c)
  * complete and the connection ends after it (finish), or it is closing already. Sent
  * with MSG_MORE, the tail stays in the socket until the FIN, which close(2) or
  * shutdown(2) sends as soon as the buffer has left (settle), and the FIN rides on the
- * last data segment: one segment less for the client to take and acknowledge.
+ * last data segment: one segment less for the client to take and acknowledge. Over
+ * TLS the close_notify (client_shut) joins them: one segment where there were three.
  */
 static int
 fin_follows(const struct conn *c)
@@ -1414,8 +1415,8 @@ cwrite(struct conn *c, struct buf *b)
 	} else if (!c->tls)
 		n = buf_write(c->fd, b, response_goes_on(c) || fin_follows(c));
 	else if (b->rd == b->fwd)
-		return tls_flush(c->tls, c->fd);
-	else if ((n = tls_write(c->tls, c->fd, b->p + b->rd, b->fwd - b->rd)) > 0)
+		return tls_flush(c->tls, c->fd, fin_follows(c));
+	else if ((n = tls_write(c->tls, c->fd, b->p + b->rd, b->fwd - b->rd, fin_follows(c))) > 0)
 		b->rd += (uint32_t)n;
 	if (n > 0)
 		stats.bytes_out += (uint64_t)n;
@@ -1674,7 +1675,7 @@ client_shut(struct conn *c)
 	if (c->tls && !(c->flags & CF_TLS_CLOSE)) {
 		c->flags |= CF_TLS_CLOSE;
 		tls_close(c->tls);
-		tls_flush(c->tls, c->fd);
+		tls_flush(c->tls, c->fd, 1);    /* the shutdown below sends it with the FIN */
 	}
 	if (c->tls && tls_pending(c->tls))
 		return;
@@ -1796,7 +1797,7 @@ step(struct conn *c, short *crev, short *urev)
 		r |= s;
 	}
 client:
-	if (c->tls && (*crev & POLLOUT) && tls_flush(c->tls, c->fd) == IO_ERR)
+	if (c->tls && (*crev & POLLOUT) && tls_flush(c->tls, c->fd, fin_follows(c)) == IO_ERR)
 		return conn_abort(c, "client went away");
 	if (((*crev & (POLLIN | POLLHUP | POLLERR)) || (c->tls && tls_ready(c->tls))) &&
 	    client_reads(c) && !c->rqp.queued) {

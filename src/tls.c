@@ -332,16 +332,17 @@ state(struct tls *t)
 	return st;
 }
 
-/* one write of pending records: >0 written, IO_AGAIN or IO_ERR */
+/* one write of pending records: >0 written, IO_AGAIN or IO_ERR; more: the FIN (and
+ * maybe a close_notify) follows at once, so the kernel may hold the tail for it */
 static long
-send_records(struct tls *t, int fd)
+send_records(struct tls *t, int fd, int more)
 {
 	size_t len;
 	unsigned char *p = br_ssl_engine_sendrec_buf(&t->sc.eng, &len);
 	ssize_t n;
 
 	do
-		n = send(fd, p, len, MSG_NOSIGNAL);
+		n = send(fd, p, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : IO_ERR;
@@ -502,7 +503,7 @@ tls_read(struct tls *t, int fd, char *dst, size_t len)
 			return (long)n;
 		}
 		if (st & BR_SSL_SENDREC) {
-			if ((r = send_records(t, fd)) < 0)
+			if ((r = send_records(t, fd, 0)) < 0)
 				return r;
 			continue;
 		}
@@ -514,20 +515,20 @@ tls_read(struct tls *t, int fd, char *dst, size_t len)
 }
 
 long
-tls_flush(struct tls *t, int fd)
+tls_flush(struct tls *t, int fd, int more)
 {
 	for (;;) {
 		unsigned st = state(t);
 		long r;
 		if (!(st & BR_SSL_SENDREC))
 			return 0;
-		if ((r = send_records(t, fd)) < 0)
+		if ((r = send_records(t, fd, more && t->done)) < 0)
 			return r;
 	}
 }
 
 long
-tls_write(struct tls *t, int fd, const char *src, size_t len)
+tls_write(struct tls *t, int fd, const char *src, size_t len, int more)
 {
 	for (;;) {
 		unsigned st = state(t);
@@ -541,12 +542,12 @@ tls_write(struct tls *t, int fd, const char *src, size_t len)
 			br_ssl_engine_sendapp_ack(&t->sc.eng, n);
 			if (n == len)
 				br_ssl_engine_flush(&t->sc.eng, 0);     /* all of it: one record */
-			long r = tls_flush(t, fd);
+			long r = tls_flush(t, fd, more);
 			return r == IO_ERR ? IO_ERR : (long)n;
 		}
 		if (!(st & BR_SSL_SENDREC))
 			return IO_AGAIN;        /* the handshake needs the peer first */
-		long r = send_records(t, fd);
+		long r = send_records(t, fd, 0);
 		if (r < 0)
 			return r;
 	}

@@ -35,11 +35,14 @@ void tls_start(struct tls *t);
 long tls_read(struct tls *t, int fd, char *dst, size_t len);
 
 /* plaintext from src[0..len) into records: the bytes taken, or IO_AGAIN / IO_ERR; what
- * was taken is flushed as one record when it all fit, full records otherwise */
-long tls_write(struct tls *t, int fd, const char *src, size_t len);
+ * was taken is flushed as one record when it all fit, full records otherwise; more:
+ * the caller ends the connection right after, see tls_flush */
+long tls_write(struct tls *t, int fd, const char *src, size_t len, int more);
 
-/* pushes pending records to the socket: 0 when none is left, IO_AGAIN or IO_ERR */
-long tls_flush(struct tls *t, int fd);
+/* pushes pending records to the socket: 0 when none is left, IO_AGAIN or IO_ERR; more
+ * (once the handshake is done): a shutdown(2) or close(2) follows as soon as nothing
+ * is pending, so the records go with MSG_MORE and the FIN rides on their segment */
+long tls_flush(struct tls *t, int fd, int more);
 
 /* the poll events the engine needs, given what the caller wants to do */
 short tls_events(const struct tls *t, int want_read, int want_write);

@@ -210,11 +210,15 @@ def test_close_without_lingering_when_client_said_close(px):
 
 
 class Sniffer:
-    """The TCP segments pollux's plain listener sends on lo, read from an AF_PACKET
-    socket (root only): (client port, payload bytes, FIN) for each, in order."""
+    """The TCP segments a listener of pollux (the plain one by default) sends on lo,
+    read from an AF_PACKET socket (root only): (payload length, FIN, payload) for each
+    one to a client port, in order."""
 
-    def __init__(self):
+    def __init__(self, port=PORT):
+        self.port = port
         self.s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+        # room for every copy of a 100 KB response (root may go past rmem_max)
+        self.s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 1 << 23)
         self.s.bind(("lo", 0x0800))
         self.s.setblocking(False)
 
@@ -230,10 +234,11 @@ class Sniffer:
             ihl = (pkt[0] & 15) * 4
             tcp = pkt[ihl:]
             sport, dport = struct.unpack("!HH", tcp[:4])
-            if (sport, dport) != (PORT, cport):
+            if (sport, dport) != (self.port, cport):
                 continue
-            plen = struct.unpack("!H", pkt[2:4])[0] - ihl - (tcp[12] >> 4) * 4
-            out.append((plen, bool(tcp[13] & 1)))
+            hl = (tcp[12] >> 4) * 4
+            plen = struct.unpack("!H", pkt[2:4])[0] - ihl - hl
+            out.append((plen, bool(tcp[13] & 1), tcp[hl:hl + plen]))
 
     def close(self):
         self.s.close()

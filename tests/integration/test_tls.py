@@ -26,6 +26,7 @@ from harness import (GIB, HOST, REDIRECT_PORT, SLICE, TLS_PORT, Reader, check, c
                      header_values, pattern_sha, request, restore_live_certs, short, timeout,
                      tls_path, ws_accept, ws_frame, ws_key)
 from test_bodies import RssWatch, curl_download, send_pattern
+from test_connections import Sniffer, settled
 
 TLS_ADDR = (HOST, TLS_PORT)
 CA = tls_path("ca.pem")
@@ -1062,6 +1063,86 @@ def test_tls_sixteen_connections_at_once(px):
             c.close()
     time.sleep(0.3)
     served_promptly(20, "after 16 TLS connections closed")
+
+
+def record_ends(segs):
+    """The TLS records in the server's segments [(length, FIN, payload)]: (type, index
+    of the segment holding the record's last byte) for each, in order."""
+    stream, owner, out, i = b"", [], [], 0
+    for k, (n, _, data) in enumerate(segs):
+        stream += data
+        owner += [k] * n
+    while i + 5 <= len(stream):
+        end = i + 5 + struct.unpack("!H", stream[i + 3:i + 5])[0]
+        check(end <= len(stream), "a record cut short in what the sniffer saw")
+        out.append((stream[i], owner[end - 1]))
+        i = end
+    return out
+
+
+def tls_close_response(target):
+    """A Connection: close request over TLS; the response, the time it took, the client
+    port, and whether the close came with a close_notify (a ragged EOF raises here)."""
+    raw = socket.create_connection(TLS_ADDR, timeout=5)
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s = client_ctx(check_hostname=False).wrap_socket(raw, server_hostname=None,
+                                                     suppress_ragged_eofs=False)
+    try:
+        cport = s.getsockname()[1]
+        t0 = time.time()
+        s.sendall(request("GET", target, "127.0.0.1:18443", [("Connection", "close")]))
+        rd = Reader(s)
+        r = rd.read_response()
+        took = time.time() - t0
+        check(not rd.buf, "bytes after the response: %s" % short(rd.buf))
+        try:
+            tail = b"" if rd.eof else s.recv(4096)
+        except ssl.SSLEOFError:
+            fail("the connection ended without a close_notify")
+        eq(tail, b"", "what came after the response")
+        return r, took, cport
+    finally:
+        s.close()
+
+
+def test_tls_close_notify_and_fin_ride_on_the_last_record(px):
+    # over TLS the tail of a last response, the close_notify after it and the FIN all
+    # go with MSG_MORE until the shutdown, so they leave in one segment; a keep-alive
+    # response must not wait for anything
+    settled()
+    sn = Sniffer(TLS_PORT) if os.geteuid() == 0 else None
+    try:
+        s = tls_connect()
+        rd = Reader(s)
+        t0 = time.time()
+        s.sendall(request("GET", "/echo/tls-ka-fin", "127.0.0.1:18443"))
+        eq(rd.read_response().status, 200, "keep-alive status")
+        check(time.time() - t0 < 0.15, "a keep-alive response was held back")
+        expect_open(s, rd, what="keep-alive TLS connection")
+        s.close()
+        # (not a long body: with data in flight an ACK may push the held tail before the
+        # FIN comes, as TCP_NODELAY tells the kernel to)
+        for target, n in (("/echo/tls-fin", 0), ("/api/bytes/20000", 20000)):
+            r, took, cport = tls_close_response(target)
+            eq(r.status, 200, "status of %s" % target)
+            if n:
+                eq(hashlib.sha256(r.body).hexdigest(), pattern_sha(n), "body of %s" % target)
+            check(took < 0.15, "%s took %.3f s: held back by MSG_MORE?" % (target, took))
+            if sn is None:
+                continue
+            time.sleep(0.05)
+            segs = [x for x in sn.segments(cport) if x[0] > 0 or x[1]]
+            fins = [k for k, x in enumerate(segs) if x[1]]
+            eq(len(fins), 1, "segments with FIN for %s" % target)
+            recs = record_ends(segs)
+            check(len(recs) >= 2 and recs[-1][0] == 21 and recs[-2][0] == 23,
+                  "%s: the stream does not end in data then an alert: %r" % (target, recs[-3:]))
+            eq((recs[-2][1], recs[-1][1]), (fins[0], fins[0]),
+               "segments of the last data record and the close_notify against the FIN's "
+               "(%s)" % target)
+    finally:
+        if sn is not None:
+            sn.close()
 
 
 def test_tls_idle_connection_closed_after_idle_timeout(px):
