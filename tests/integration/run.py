@@ -261,7 +261,7 @@ def run_one(binary, label, f, workdir):
     name = f.__name__
     px = harness.Proxy(binary, workdir)
     reason = None
-    limit = getattr(f, "timeout", DEFAULT_TIMEOUT)
+    limit = int(getattr(f, "timeout", DEFAULT_TIMEOUT) * harness.SLOW)
     t0 = time.time()
     try:
         harness.clear_logs()

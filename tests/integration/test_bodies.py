@@ -6,7 +6,7 @@ import struct
 import subprocess
 import time
 
-from harness import (GIB, PATTERN, SLICE, Reader, blog, check, connect, curl_env,
+from harness import (GIB, PATTERN, SLICE, SLOW, Reader, blog, check, connect, curl_env,
                      curl_ok, eq, expect_closed, expect_open, header_values, pattern_sha,
                      get, request, roundtrip, short, timeout)
 
@@ -39,7 +39,8 @@ def curl_download(args, rss):
     """Runs curl on args (URL last) with its output read here: returns the byte count and
     the sha256 of what arrived, sampling pollux's RSS as the bytes come; a curl error
     fails the test."""
-    p = subprocess.Popen(["curl", "-sS", "--noproxy", "*", "--max-time", "150", "-o", "-"] +
+    limit = "%d" % (150 * SLOW)
+    p = subprocess.Popen(["curl", "-sS", "--noproxy", "*", "--max-time", limit, "-o", "-"] +
                          args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=curl_env())
     h = hashlib.sha256()
     n = 0
